@@ -4,7 +4,7 @@
 // Usage: run-tests.mjs [--here] [unit|int|e2e|fault ...]   (default: every tier, whole repo)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,7 +20,8 @@ function walk(dir, out) {
     const path = join(dir, name);
     const st = statSync(path);
     if (st.isDirectory()) walk(path, out);
-    else if (path.includes(`${'/'}dist${'/'}`) && wanted.some((t) => name.endsWith(`.${t}.spec.js`))) out.push(path);
+    else if (path.includes(`${'/'}dist${'/'}`) && wanted.some((t) => name.endsWith(`.${t}.spec.js`)))
+      out.push(path);
   }
   return out;
 }

@@ -105,6 +105,11 @@ export interface FetchPartitionResult {
   records: Buffer | null;
 }
 
+export interface WaitPosition extends TopicPartition {
+  /** The readable end the caller saw at its last read (see LogStore.waitForData). */
+  seenEnd?: number;
+}
+
 export interface PartitionStats {
   topic: string;
   partition: number;
@@ -152,9 +157,16 @@ export interface LogStore {
 
   /**
    * Resolves when any of the partitions gets new data or a moved last stable offset, when the timeout passes,
-   * or when the signal aborts; never rejects. Used by Fetch long polls.
+   * or when the signal aborts; never rejects. Used by Fetch long polls. A partition whose readable end (high
+   * watermark, or last stable offset under read_committed) already differs from the `seenEnd` the caller read
+   * ends the wait at once, so data that lands between a read and the wait is never slept through.
    */
-  waitForData(partitions: TopicPartition[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  waitForData(
+    partitions: WaitPosition[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+    isolation?: IsolationLevel,
+  ): Promise<void>;
 
   /**
    * ListOffsets: timestamp -1 = latest (high watermark, or last stable offset under read_committed),
@@ -243,8 +255,16 @@ export interface GroupCoordinator {
     groupInstanceId: string | null;
     assignments: { memberId: string; assignment: Buffer }[];
   }): Promise<{ errorCode: number; assignment: Buffer }>;
-  heartbeat(input: { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null }): number;
-  leaveGroup(groupId: string, members: { memberId: string; groupInstanceId: string | null }[]): {
+  heartbeat(input: {
+    groupId: string;
+    generationId: number;
+    memberId: string;
+    groupInstanceId: string | null;
+  }): number;
+  leaveGroup(
+    groupId: string,
+    members: { memberId: string; groupInstanceId: string | null }[],
+  ): {
     errorCode: number;
     members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
   };
@@ -291,7 +311,12 @@ export interface TransactionCoordinator {
     producerEpoch: number,
     partitions: TopicPartition[],
   ): Promise<{ topic: string; partition: number; errorCode: number }[]>;
-  addOffsetsToTxn(transactionalId: string, producerId: number, producerEpoch: number, groupId: string): Promise<number>;
+  addOffsetsToTxn(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+  ): Promise<number>;
   txnOffsetCommit(input: {
     transactionalId: string;
     groupId: string;
@@ -299,9 +324,19 @@ export interface TransactionCoordinator {
     producerEpoch: number;
     offsets: OffsetCommitEntry[];
   }): Promise<{ topic: string; partition: number; errorCode: number }[]>;
-  endTxn(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number>;
+  endTxn(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+  ): Promise<number>;
   /** For metrics and tests. */
-  describe(): { transactionalId: string; producerId: number; producerEpoch: number; state: TransactionState }[];
+  describe(): {
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    state: TransactionState;
+  }[];
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
 export * from './contracts';
-export * from './protocol/error-codes';
 export * from './protocol/api-keys';
+export * from './protocol/error-codes';
+export * from './server/broker';

@@ -1,0 +1,2 @@
+export { Connection } from './connection';
+export { KafkaServer } from './kafka-server';

@@ -1,0 +1,166 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Registry, Summary } from 'prom-client';
+import type { BrokerMetrics, GroupCoordinator, GroupState, LogStore } from '../contracts';
+import { apiName } from '../protocol/api-keys';
+import { errorName } from '../protocol/error-codes';
+
+const GROUP_STATES: GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
+
+/** Prometheus metrics of one broker; partition and group gauges are read from the live state at scrape time. */
+export class PrometheusBrokerMetrics implements BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'tidemark_broker_requests_total',
+    help: 'Requests handled, by Kafka API and first non-zero error code',
+    labelNames: ['api', 'error'] as const,
+    registers: [this.registry],
+  });
+  private readonly requestSeconds = new Summary({
+    name: 'tidemark_broker_request_duration_seconds',
+    help: 'Request handling time (including long-poll waits), by Kafka API',
+    labelNames: ['api'] as const,
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 60,
+    ageBuckets: 5,
+    registers: [this.registry],
+  });
+  private readonly bytesInTotal = new Counter({
+    name: 'tidemark_broker_bytes_in_total',
+    help: 'Request bytes received',
+    registers: [this.registry],
+  });
+  private readonly bytesOutTotal = new Counter({
+    name: 'tidemark_broker_bytes_out_total',
+    help: 'Response bytes sent',
+    registers: [this.registry],
+  });
+  private readonly fsync = new Summary({
+    name: 'tidemark_broker_fsync_duration_seconds',
+    help: 'Duration of each group-commit fsync round',
+    percentiles: [0.5, 0.9, 0.99, 0.999],
+    maxAgeSeconds: 60,
+    ageBuckets: 5,
+    registers: [this.registry],
+  });
+  private readonly connections = new Gauge({
+    name: 'tidemark_broker_connections',
+    help: 'Open client connections',
+    registers: [this.registry],
+  });
+
+  constructor(sources: { log: () => LogStore | undefined; groups: () => GroupCoordinator | undefined }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tidemark_broker_process_' });
+    const partitionGauge = (
+      name: string,
+      help: string,
+      pick: (s: ReturnType<LogStore['stats']>[number]) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'] as const,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const stats of sources.log()?.stats() ?? []) {
+            this.set({ topic: stats.topic, partition: String(stats.partition) }, pick(stats));
+          }
+        },
+      });
+    partitionGauge('tidemark_broker_partition_size_bytes', 'Bytes on disk per partition', (s) => s.sizeBytes);
+    partitionGauge(
+      'tidemark_broker_partition_high_watermark',
+      'Next offset to be written',
+      (s) => s.highWatermark,
+    );
+    partitionGauge(
+      'tidemark_broker_partition_log_start_offset',
+      'First retained offset',
+      (s) => s.logStartOffset,
+    );
+    partitionGauge(
+      'tidemark_broker_partition_segments',
+      'Segment files per partition',
+      (s) => s.segmentCount,
+    );
+    new Gauge({
+      name: 'tidemark_broker_groups',
+      help: 'Consumer groups by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<GroupState, number>(GROUP_STATES.map((state) => [state, 0]));
+        for (const group of sources.groups()?.listGroups() ?? []) {
+          counts.set(group.state, (counts.get(group.state) ?? 0) + 1);
+        }
+        for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+  }
+
+  requestHandled(apiKey: number, errorCode: number, seconds: number): void {
+    const api = apiName(apiKey);
+    this.requests.inc({ api, error: errorCode === 0 ? 'NONE' : errorName(errorCode) });
+    this.requestSeconds.observe({ api }, seconds);
+  }
+  bytesIn(count: number): void {
+    this.bytesInTotal.inc(count);
+  }
+  bytesOut(count: number): void {
+    this.bytesOutTotal.inc(count);
+  }
+  fsyncSeconds(seconds: number): void {
+    this.fsync.observe(seconds);
+  }
+  connectionOpened(): void {
+    this.connections.inc();
+  }
+  connectionClosed(): void {
+    this.connections.dec();
+  }
+}
+
+/** Serves GET /metrics (Prometheus text format) and GET /healthz. */
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  healthy: () => boolean,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': registry.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end(String(error));
+        },
+      );
+    } else if (request.method === 'GET' && request.url === '/healthz') {
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found: try /metrics or /healthz\n');
+    }
+  });
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}/metrics`,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}

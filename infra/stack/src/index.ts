@@ -1,0 +1,13 @@
+export * from './broker';
+export * from './endpoints';
+export * from './logger';
+export * from './memcached';
+export * from './pg-client';
+export * from './ports';
+export * from './postgres';
+export type { ExitInfo, SpawnSpec } from './process';
+export { killAllChildrenNow, liveChildPids, ManagedProcess, spawnManaged } from './process';
+export * from './redis';
+export * from './stack';
+export * from './system-packages';
+export * from './up-args';

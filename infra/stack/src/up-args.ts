@@ -1,0 +1,159 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BrokerMode } from './broker';
+import { COMPONENTS, type Component } from './stack';
+
+/**
+ * Fixed default ports of `tidemark up`, so endpoints stay the same across restarts. They sit away from the
+ * services' usual ports (9092, 5432, 6379, 11211) so a system Kafka/PostgreSQL/Redis/memcached (Debian starts
+ * one on install) does not collide.
+ */
+export const UP_DEFAULT_PORTS: Record<Component, number> = {
+  broker: 19092,
+  postgres: 15432,
+  redis: 16379,
+  memcached: 21211,
+};
+export const UP_DEFAULT_METRICS_PORT = 19308;
+export const UP_DEFAULT_DATA_DIR = '.tidemark';
+
+export interface UpArgs {
+  help: boolean;
+  /** Absolute. */
+  dataDir: string;
+  components: Component[];
+  ports: Record<Component, number>;
+  /** null: no metrics endpoint. */
+  metricsPort: number | null;
+  brokerMode: BrokerMode;
+}
+
+export const UP_HELP = `tidemark up: start the local Tidemark stack in the foreground
+
+Starts the Kafka-protocol broker, PostgreSQL, Redis and memcached on 127.0.0.1 (installing redis-server and
+memcached with apt-get first when missing and running as root), writes <data-dir>/endpoints.json, prints what
+runs where, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
+endpoints.json is removed again. Data persists in the data dir across restarts.
+
+Usage: tidemark up [options]
+
+Options:
+  --data-dir <dir>         State directory (default ${UP_DEFAULT_DATA_DIR}/ under the current directory, i.e. the
+                           repo root for \`npm start\`). Layout: postgres/ (PGDATA), redis/ (append-only file),
+                           broker/ (topic logs), endpoints.json
+  --broker-port <n>        Kafka listener port (default ${UP_DEFAULT_PORTS.broker})
+  --postgres-port <n>      PostgreSQL port (default ${UP_DEFAULT_PORTS.postgres}); user, password and database: tidemark
+  --redis-port <n>         Redis port (default ${UP_DEFAULT_PORTS.redis})
+  --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
+  --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it)
+  --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
+  --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
+  -h, --help               Show this text
+
+Any port may be 0 to pick a free one (the endpoints then change on every start).
+The defaults are fixed so that endpoints stay stable across restarts; a port already in use is an error.
+Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error; default info).
+`;
+
+export class UpUsageError extends Error {}
+
+function port(name: string, value: string | undefined, fallback: number, allowDisable = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const min = allowDisable ? -1 : 0;
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > 65535) {
+    throw new UpUsageError(`--${name} must be an integer port between ${min} and 65535 (got '${value}')`);
+  }
+  return n;
+}
+
+/** Pure: parses `tidemark up` arguments; relative --data-dir resolves against `cwd`. Throws UpUsageError. */
+export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UpUsageError((error as Error).message);
+  }
+  let components: Component[] = [...COMPONENTS];
+  if (values.components !== undefined) {
+    const listed = values.components
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const unknown = listed.filter((s) => !(COMPONENTS as readonly string[]).includes(s));
+    if (unknown.length > 0 || listed.length === 0) {
+      throw new UpUsageError(
+        `--components takes a comma-separated list of ${COMPONENTS.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+      );
+    }
+    components = [...new Set(listed)] as Component[];
+  }
+  const brokerMode = values['broker-mode'] ?? 'in-process';
+  if (brokerMode !== 'in-process' && brokerMode !== 'child') {
+    throw new UpUsageError(`--broker-mode must be in-process or child (got '${brokerMode}')`);
+  }
+  const metricsPort = port('metrics-port', values['metrics-port'], UP_DEFAULT_METRICS_PORT, true);
+  return {
+    help: values.help === true,
+    dataDir: path.resolve(cwd, values['data-dir'] ?? UP_DEFAULT_DATA_DIR),
+    components,
+    ports: {
+      broker: port('broker-port', values['broker-port'], UP_DEFAULT_PORTS.broker),
+      postgres: port('postgres-port', values['postgres-port'], UP_DEFAULT_PORTS.postgres),
+      redis: port('redis-port', values['redis-port'], UP_DEFAULT_PORTS.redis),
+      memcached: port('memcached-port', values['memcached-port'], UP_DEFAULT_PORTS.memcached),
+    },
+    metricsPort: metricsPort === -1 ? null : metricsPort,
+    brokerMode,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'data-dir': { type: 'string' },
+      'broker-port': { type: 'string' },
+      'postgres-port': { type: 'string' },
+      'redis-port': { type: 'string' },
+      'memcached-port': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      components: { type: 'string' },
+      'broker-mode': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+export interface UpTableRow {
+  component: string;
+  endpoint: string;
+  pid: string;
+  version: string;
+  note: string;
+}
+
+/** Pure: renders rows as an aligned text table with a header. */
+export function formatTable(rows: UpTableRow[]): string {
+  const header: UpTableRow = {
+    component: 'COMPONENT',
+    endpoint: 'ENDPOINT',
+    pid: 'PID',
+    version: 'VERSION',
+    note: 'NOTE',
+  };
+  const all = [header, ...rows];
+  const keys: (keyof UpTableRow)[] = ['component', 'endpoint', 'pid', 'version', 'note'];
+  const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
+  return all
+    .map((r) =>
+      keys
+        .map((k, i) => r[k].padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  formatTable,
+  mergeEndpoints,
+  parseUpArgs,
+  shapeEndpoints,
+  UP_DEFAULT_METRICS_PORT,
+  UP_DEFAULT_PORTS,
+  UP_HELP,
+  UpUsageError,
+} from '../src/index';
+
+describe('parseUpArgs', () => {
+  test('defaults: .tidemark under cwd, fixed ports, every component, in-process broker', () => {
+    const args = parseUpArgs([], '/repo');
+    assert.deepEqual(args, {
+      help: false,
+      dataDir: '/repo/.tidemark',
+      components: ['broker', 'postgres', 'redis', 'memcached'],
+      ports: { broker: 19092, postgres: 15432, redis: 16379, memcached: 21211 },
+      metricsPort: UP_DEFAULT_METRICS_PORT,
+      brokerMode: 'in-process',
+    });
+    assert.deepEqual(args.ports, UP_DEFAULT_PORTS);
+  });
+
+  test('every option', () => {
+    const args = parseUpArgs(
+      [
+        '--data-dir',
+        'state',
+        '--broker-port',
+        '9092',
+        '--postgres-port=0',
+        '--redis-port',
+        '6380',
+        '--memcached-port',
+        '11212',
+        '--metrics-port=-1',
+        '--components',
+        'postgres, redis',
+        '--broker-mode',
+        'child',
+      ],
+      '/repo',
+    );
+    assert.equal(args.dataDir, '/repo/state');
+    assert.deepEqual(args.ports, { broker: 9092, postgres: 0, redis: 6380, memcached: 11212 });
+    assert.equal(args.metricsPort, null);
+    assert.deepEqual(args.components, ['postgres', 'redis']);
+    assert.equal(args.brokerMode, 'child');
+  });
+
+  test('absolute --data-dir is kept; --help / -h', () => {
+    assert.equal(parseUpArgs(['--data-dir', '/var/tm'], '/repo').dataDir, '/var/tm');
+    assert.equal(parseUpArgs(['--help']).help, true);
+    assert.equal(parseUpArgs(['-h']).help, true);
+  });
+
+  test('bad input is a UpUsageError', () => {
+    for (const argv of [
+      ['--broker-port', 'abc'],
+      ['--redis-port', '70000'],
+      ['--postgres-port', '-5'],
+      ['--components', 'postgres,kafka'],
+      ['--components', ''],
+      ['--broker-mode', 'thread'],
+      ['--unknown'],
+      ['positional'],
+    ]) {
+      assert.throws(() => parseUpArgs(argv, '/repo'), UpUsageError, argv.join(' '));
+    }
+  });
+
+  test('--help text names every option', () => {
+    for (const option of [
+      '--data-dir',
+      '--broker-port',
+      '--postgres-port',
+      '--redis-port',
+      '--memcached-port',
+      '--metrics-port',
+      '--components',
+      '--broker-mode',
+      '--help',
+    ]) {
+      assert.ok(UP_HELP.includes(option), option);
+    }
+  });
+});
+
+describe('endpoints.json shaping', () => {
+  test('keeps known non-empty parts in canonical order', () => {
+    const shaped = shapeEndpoints({
+      memcached: '127.0.0.1:21211',
+      broker: '127.0.0.1:19092',
+      apiKey: 'dev',
+      gateway: undefined,
+      search: '',
+      metrics: null,
+      bogus: 'x',
+    });
+    assert.deepEqual(shaped, { broker: '127.0.0.1:19092', memcached: '127.0.0.1:21211', apiKey: 'dev' });
+    assert.deepEqual(Object.keys(shaped), ['broker', 'memcached', 'apiKey']);
+  });
+
+  test('merge adds parts and null removes them', () => {
+    const merged = mergeEndpoints(
+      { broker: 'b:1', redis: 'redis://r:2' },
+      { gateway: 'http://127.0.0.1:8080', redis: null },
+    );
+    assert.deepEqual(merged, { gateway: 'http://127.0.0.1:8080', broker: 'b:1' });
+  });
+});
+
+describe('formatTable', () => {
+  test('aligns columns under a header', () => {
+    const text = formatTable([
+      { component: 'redis', endpoint: 'redis://127.0.0.1:16379', pid: '12', version: '7.0.15', note: '' },
+      { component: 'postgres', endpoint: 'postgres://x', pid: '3', version: '18.4', note: 'new cluster' },
+    ]);
+    const lines = text.split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /^COMPONENT\s+ENDPOINT\s+PID\s+VERSION\s+NOTE$/);
+    const col = (lines[0] ?? '').indexOf('ENDPOINT');
+    assert.equal((lines[1] ?? '').indexOf('redis://'), col);
+    assert.equal((lines[2] ?? '').indexOf('postgres://'), col);
+  });
+});

@@ -1,0 +1,41 @@
+import { runBrokerCommand } from './broker';
+import { runUp } from './up';
+import { UsageError } from './usage-error';
+
+const USAGE = `tidemark: the Tidemark platform command line
+
+Usage: tidemark <command> [options]
+
+Commands:
+  up              Start the whole local platform on its embedded default (see: tidemark up --help)
+  broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
+  help            Show this text
+
+Every command accepts --help. Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
+`;
+
+type Command = (argv: string[]) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  up: runUp,
+  broker: runBrokerCommand,
+};
+
+/** Entry point of bin/tidemark.js. Exit code 2 means a usage error. */
+export function main(argv: string[]): void {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`tidemark: unknown command '${name}'\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  command(rest).catch((error: unknown) => {
+    process.stderr.write(`tidemark ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  });
+}
