@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import {
   createPgClient,
   isPortOpen,
@@ -221,34 +222,54 @@ describe('startStack failures', () => {
   });
 });
 
-describe('broker in child mode', () => {
-  test('waits for the port, reports metrics from the ready line, stops the child', async () => {
-    // A stand-in for `tidemark broker` (the real broker is still being written): same CLI contract.
-    const dir = await tempDir('tidemark-fake-broker-');
-    const cli = path.join(dir, 'fake-tidemark.js');
-    await fs.writeFile(
-      cli,
-      `const net = require('node:net');
-const arg = (n) => process.argv.find((a) => a.startsWith('--' + n + '='))?.split('=')[1];
-if (process.argv[2] !== 'broker' || !arg('data-dir')) process.exit(3);
-const server = net.createServer((s) => s.end()).listen(Number(arg('port')), arg('host'), () => {
-  setTimeout(() => console.log('broker ready ' + arg('host') + ':' + arg('port') + ' metrics http://' + arg('host') + ':' + arg('metrics-port') + '/metrics'), 50);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`,
-    );
+/** A real round trip through the broker with kafkajs: create a topic, produce, consume. */
+async function roundTrip(bootstrap: string, topic: string): Promise<string[]> {
+  const kafka = new Kafka({ clientId: 'stack-test', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: [{ value: 'one' }, { value: 'two' }] });
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const values: string[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value?.toString() ?? '');
+        if (values.length === 2) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return values;
+}
+
+describe('broker component', () => {
+  test('the whole stack with the in-process broker: kafkajs round trip, endpoints, clean stop', async () => {
+    const dataDir = await tempDir('tidemark-full-stack-');
+    const stack = await startStack({ dataDir, ports: { broker: 0, postgres: 0, redis: 0, memcached: 0 } });
+    stacks.push(stack);
+    assert.match(stack.endpoints.broker ?? '', /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(await roundTrip(stack.endpoints.broker ?? '', 'stack-topic'), ['one', 'two']);
+    await stack.stop();
+    assert.equal(await isPortOpen(portOf(stack.endpoints.broker ?? '')), false);
+  });
+
+  test('child mode runs `tidemark broker`, serves kafkajs, and leaves nothing behind on stop', async () => {
+    const dir = await tempDir('tidemark-child-broker-');
     const broker = await startBrokerComponent({
       dataDir: path.join(dir, 'broker'),
       mode: 'child',
-      cliPath: cli,
       metricsPort: 0,
     });
     try {
       assert.equal(broker.mode, 'child');
       assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/);
-      assert.equal(await isPortOpen(broker.port), true);
-      assert.match(broker.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       assert.ok(broker.pid !== undefined && isAlive(broker.pid));
+      assert.deepEqual(await roundTrip(broker.bootstrap, 'child-topic'), ['one', 'two']);
+      const metrics = await (await fetch(broker.metricsUrl ?? '')).text();
+      assert.match(metrics, /tidemark_broker_requests_total\{api="Produce",error="NONE"\}/);
     } finally {
       await broker.stop();
     }

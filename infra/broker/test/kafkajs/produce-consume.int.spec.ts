@@ -104,6 +104,26 @@ describe('kafkajs against the embedded broker: produce, consume, admin', () => {
       [2, '0', '10'],
     ]);
 
+    // ListOffsets by timestamp: the first offset at or after the time, -1 (latest) past the end.
+    const producer2 = kafka.producer();
+    await producer2.connect();
+    const before = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await producer2.send({ topic: 'admin-topic', messages: [{ value: 'late', partition: 1 }] });
+    await producer2.disconnect();
+    const byTime = await admin.fetchTopicOffsetsByTimestamp('admin-topic', before);
+    assert.deepEqual(
+      byTime.map((o) => [o.partition, o.offset]).sort(),
+      [
+        [0, '10'],
+        [1, '10'],
+        [2, '10'],
+      ],
+      'partition 1 points at the late message, the others at their end',
+    );
+    const fromStart = await admin.fetchTopicOffsetsByTimestamp('admin-topic', 0);
+    assert.ok(fromStart.every((o) => o.offset === '0'));
+
     const consumer = kafka.consumer({ groupId: 'admin-group', maxWaitTimeInMs: 200 });
     await consumer.connect();
     await consumer.subscribe({ topic: 'admin-topic', fromBeginning: true });
@@ -114,10 +134,15 @@ describe('kafkajs against the embedded broker: produce, consume, admin', () => {
         seen++;
       },
     });
-    await waitFor('30 consumed', () => seen >= 30);
+    await waitFor('31 consumed', () => seen >= 31);
     await waitFor('offsets committed', async () => {
       const [committed] = await admin.fetchOffsets({ groupId: 'admin-group', topics: ['admin-topic'] });
-      return committed?.partitions.every((p) => p.offset === '10') ?? false;
+      return (
+        committed?.partitions
+          .map((p) => p.offset)
+          .sort()
+          .join() === '10,10,11'
+      );
     });
     await consumer.disconnect();
 
@@ -140,7 +165,7 @@ describe('kafkajs against the embedded broker: produce, consume, admin', () => {
         reread++;
       },
     });
-    await waitFor('30 re-read after reset', () => reread >= 30);
+    await waitFor('31 re-read after reset', () => reread >= 31);
     await again.disconnect();
 
     const groups = await admin.listGroups();
