@@ -2,3 +2,4 @@ export * from './contracts';
 export * from './protocol/api-keys';
 export * from './protocol/error-codes';
 export * from './server/broker';
+export * as kafkaProtocol from './protocol';

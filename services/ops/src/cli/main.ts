@@ -1,4 +1,6 @@
 import { runBrokerCommand } from './broker';
+import { runProcessorCommand } from './processor';
+import { runSchemas } from './schemas';
 import { runUp } from './up';
 import { UsageError } from './usage-error';
 
@@ -9,6 +11,8 @@ Usage: tidemark <command> [options]
 Commands:
   up              Start the whole local platform on its embedded default (see: tidemark up --help)
   broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
+  processor       Run a context's command processor (see: tidemark processor --help)
+  schemas         Check schema compatibility, export JSON Schemas (see: tidemark schemas --help)
   help            Show this text
 
 Every command accepts --help. Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
@@ -19,6 +23,8 @@ type Command = (argv: string[]) => Promise<void>;
 const commands: Record<string, Command> = {
   up: runUp,
   broker: runBrokerCommand,
+  processor: runProcessorCommand,
+  schemas: runSchemas,
 };
 
 /** Entry point of bin/tidemark.js. Exit code 2 means a usage error. */

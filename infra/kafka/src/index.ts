@@ -1,0 +1,4 @@
+export * from './client';
+export * from './identity';
+export * from './partition-reader';
+export * from './topics';

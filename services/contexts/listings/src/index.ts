@@ -1,0 +1,7 @@
+export * from './commands';
+export * from './context';
+export * from './decider';
+export * from './events';
+export * from './samples';
+export * from './state';
+export * from './values';

@@ -1,0 +1,3 @@
+export * from './append';
+export * from './decider';
+export * from './specification';

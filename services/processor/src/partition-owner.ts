@@ -1,0 +1,267 @@
+/**
+ * The single writer of one partition p. Taking over happens in the order of DESIGN.md: fence (initialise the
+ * transactional producer "<ctx>.processor.p<p>", which aborts the previous owner's open transaction), then
+ * rebuild the state of p from the latest snapshot plus the tail of the events and results partitions under
+ * read_committed, then process commands. Each batch is one Kafka transaction: events to <ctx>.events p,
+ * outcomes to <ctx>.command-results p, a snapshot now and then, and the command offsets.
+ */
+import { CompressionTypes } from 'kafkajs';
+import type { Kafka, Producer, Transaction } from 'kafkajs';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import type { ContextDefinition } from '@tidemark/domain';
+import { CommandOutcome, EventEnvelope, encodeToken } from '@tidemark/schemas';
+import { GENESIS_EVENT_TYPE } from '@tidemark/kafka';
+import type { ContextTopics, PartitionReader } from '@tidemark/kafka';
+import { decideCommand, parseCommand } from './command-handler';
+import type { DecidedCommand } from './command-handler';
+import { BatchOverlay, PartitionState } from './partition-state';
+import type { PartitionSnapshot } from './partition-state';
+
+export interface OwnerSettings {
+  context: ContextDefinition;
+  topics: ContextTopics;
+  topicIdentity: string;
+  consumerGroup: string;
+  dedupeWindow: number;
+  snapshotEveryEvents: number;
+  transactionTimeoutMs: number;
+  instanceId: string;
+}
+
+export interface CommandRecord {
+  offset: number;
+  value: Buffer | null;
+}
+
+export interface BatchResult {
+  outcomes: DecidedCommand[];
+  eventsWritten: number;
+}
+
+export class PartitionOwner {
+  private constructor(
+    readonly partition: number,
+    private readonly producer: Producer,
+    private readonly state: PartitionState,
+    private readonly settings: OwnerSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Fence, then rebuild. The returned owner holds the partition's transactional producer. */
+  static async takeOver(
+    partition: number,
+    kafka: Kafka,
+    reader: PartitionReader,
+    settings: OwnerSettings,
+    logger: Logger,
+  ): Promise<{ owner: PartitionOwner; rebuildMs: number; replayedEvents: number }> {
+    const producer = kafka.producer({
+      transactionalId: `${settings.context.name}.processor.p${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: settings.transactionTimeoutMs,
+    });
+    await producer.connect();
+    const started = Date.now();
+    try {
+      // kafkajs sends InitProducerId on the first transaction(): that is the fence. The empty transaction is
+      // aborted locally (nothing was added to it, so no request is needed).
+      const fence = await producer.transaction();
+      await fence.abort();
+      const { state, replayedEvents } = await rebuild(partition, reader, settings, logger);
+      const owner = new PartitionOwner(partition, producer, state, settings, logger);
+      return { owner, rebuildMs: Date.now() - started, replayedEvents };
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  /** Decides and writes one batch of commands in one transaction; the state changes only after the commit. */
+  async processBatch(commands: CommandRecord[]): Promise<BatchResult> {
+    const { context, topics } = this.settings;
+    const overlay = new BatchOverlay(this.state);
+    const decided: DecidedCommand[] = [];
+    for (const record of commands) {
+      const command = parseCommand(record.value);
+      if (command === null) {
+        this.logger.warn({ partition: this.partition, offset: record.offset }, 'skipping a record that is not a command');
+        continue;
+      }
+      if ('invalid' in command) {
+        const outcome: CommandOutcome = {
+          status: 'invalid',
+          commandId: command.commandId,
+          aggregateId: command.aggregateId,
+          code: command.invalid.code,
+          message: command.invalid.message,
+          issues: (command.invalid.details?.issues as { path: string; message: string }[] | undefined) ?? [],
+        };
+        overlay.outcomes.set(command.commandId, outcome);
+        decided.push({ commandId: command.commandId, aggregateId: command.aggregateId, outcome, events: [], record: null, duplicate: false });
+        continue;
+      }
+      decided.push(decideCommand(context, overlay, command, { newEventId: uuidv7 }));
+    }
+    const lastOffset = commands.at(-1)?.offset;
+    if (lastOffset === undefined) return { outcomes: [], eventsWritten: 0 };
+
+    const txn = await this.producer.transaction();
+    try {
+      const eventMessages = decided.flatMap((d) =>
+        d.events.map((event) => ({
+          key: event.aggregate.id,
+          value: JSON.stringify(event),
+          partition: this.partition,
+          headers: {
+            type: event.type,
+            schemaVersion: String(event.schemaVersion),
+            commandId: event.commandId,
+            producer: this.settings.instanceId,
+          },
+        })),
+      );
+      let eventsEnd = this.state.eventsNext;
+      if (eventMessages.length > 0) {
+        const [written] = await txn.send({ topic: topics.events, acks: -1, messages: eventMessages });
+        const base = Number(written?.baseOffset ?? Number.NaN);
+        if (!Number.isFinite(base)) throw new Error('events write returned no base offset');
+        let next = base;
+        for (const d of decided) {
+          if (d.events.length === 0 || !d.record) continue;
+          next += d.events.length;
+          d.record.position = next;
+        }
+        eventsEnd = next;
+      }
+      for (const d of decided) {
+        if (d.outcome.status === 'accepted' && !d.duplicate) {
+          const position = d.record?.position ?? null;
+          d.outcome.token = encodeToken({
+            topicIdentity: this.settings.topicIdentity,
+            positions: new Map(position === null ? [] : [[this.partition, position]]),
+          });
+        }
+      }
+      const resultMessages = decided.map((d) => ({
+        key: d.commandId,
+        value: JSON.stringify(d.outcome),
+        partition: this.partition,
+        headers: { status: d.outcome.status },
+      }));
+      await txn.send({ topic: topics.results, acks: -1, messages: resultMessages });
+
+      const eventsWritten = eventMessages.length;
+      let snapshot: PartitionSnapshot | null = null;
+      if (this.state.eventsSinceSnapshot + eventsWritten >= this.settings.snapshotEveryEvents) {
+        // The snapshot is of the state after this batch; its results position is the one before it, so a
+        // rebuild re-reads this batch's outcomes (harmless) rather than missing any.
+        const next = new PartitionState(this.partition, this.settings.dedupeWindow);
+        for (const [id, r] of this.state.aggregates) next.aggregates.set(id, r);
+        for (const [id, o] of this.state.outcomes) next.rememberOutcome(id, o);
+        overlay.applyTo(next);
+        next.eventsNext = eventsEnd;
+        next.resultsNext = this.state.resultsNext;
+        snapshot = next.toSnapshot();
+        await txn.send({
+          topic: topics.snapshots,
+          acks: -1,
+          compression: CompressionTypes.GZIP,
+          messages: [{ key: `p${this.partition}`, value: JSON.stringify(snapshot), partition: this.partition }],
+        });
+      }
+      await txn.sendOffsets({
+        consumerGroupId: this.settings.consumerGroup,
+        topics: [{ topic: topics.commands, partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }] }],
+      });
+      await txn.commit();
+      overlay.applyTo(this.state);
+      this.state.eventsNext = eventsEnd;
+      if (snapshot) {
+        this.state.eventsSinceSnapshot = 0;
+        this.state.resultsNext = snapshot.resultsNext;
+      } else {
+        this.state.eventsSinceSnapshot += eventsWritten;
+      }
+      return { outcomes: decided, eventsWritten };
+    } catch (error) {
+      await abortQuietly(txn);
+      throw error;
+    }
+  }
+}
+
+async function abortQuietly(txn: Transaction): Promise<void> {
+  try {
+    if (txn.isActive()) await txn.abort();
+  } catch {
+    // Fenced or disconnected: the coordinator aborts it (fence or timeout); nothing of it becomes visible.
+  }
+}
+
+/** Latest snapshot of p, then the events and results written after it. */
+async function rebuild(
+  partition: number,
+  reader: PartitionReader,
+  settings: OwnerSettings,
+  logger: Logger,
+): Promise<{ state: PartitionState; replayedEvents: number }> {
+  const { context, topics } = settings;
+  const snapshot = await latestSnapshot(partition, reader, topics.snapshots);
+  const state = snapshot
+    ? PartitionState.fromSnapshot(snapshot, settings.dedupeWindow)
+    : new PartitionState(partition, settings.dedupeWindow);
+
+  const eventsEnd = await reader.endOffset(topics.events, partition);
+  let replayedEvents = 0;
+  await reader.read(topics.events, partition, state.eventsNext, eventsEnd, (records) => {
+    for (const record of records) {
+      if (record.headers.type === GENESIS_EVENT_TYPE || !record.value) continue;
+      const event = EventEnvelope.parse(JSON.parse(record.value.toString('utf8')));
+      const id = event.aggregate.id;
+      const current = state.aggregates.get(id) ?? { version: 0, state: context.decider.initialState(), position: null };
+      if (event.version !== current.version + 1) {
+        logger.error({ partition, offset: record.offset, aggregate: id, version: event.version, expected: current.version + 1 }, 'version gap in the events log');
+      }
+      const payload = context.events.read(event.type, event.schemaVersion, event.payload);
+      state.aggregates.set(id, {
+        version: event.version,
+        state: context.decider.evolve(current.state, { type: event.type, payload }),
+        position: record.offset + 1,
+      });
+      replayedEvents++;
+    }
+  });
+  state.eventsNext = eventsEnd;
+  state.eventsSinceSnapshot = replayedEvents;
+
+  const resultsEnd = await reader.endOffset(topics.results, partition);
+  await reader.read(topics.results, partition, state.resultsNext, resultsEnd, (records) => {
+    for (const record of records) {
+      if (!record.value) continue;
+      const outcome = CommandOutcome.parse(JSON.parse(record.value.toString('utf8')));
+      state.rememberOutcome(outcome.commandId, outcome);
+    }
+  });
+  state.resultsNext = resultsEnd;
+  return { state, replayedEvents };
+}
+
+async function latestSnapshot(partition: number, reader: PartitionReader, topic: string): Promise<PartitionSnapshot | null> {
+  const end = await reader.endOffset(topic, partition);
+  // Each snapshot is a record plus a commit marker; look back further only when the tail holds none.
+  for (let lookBack = 16; ; lookBack *= 8) {
+    const from = Math.max(0, end - lookBack);
+    let latest: PartitionSnapshot | null = null;
+    await reader.read(topic, partition, from, end, (records) => {
+      const last = records.at(-1);
+      if (last?.value) latest = JSON.parse(last.value.toString('utf8')) as PartitionSnapshot;
+    });
+    if (latest || from === 0) return latest;
+  }
+}

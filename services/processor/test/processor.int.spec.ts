@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { listingsContext } from '@tidemark/listings';
+import type { ContextDefinition } from '@tidemark/domain';
+import { PartitionReader } from '@tidemark/kafka';
+import { EventEnvelope, decodeToken } from '@tidemark/schemas';
+import pino from 'pino';
+import { CommandProcessor } from '../src';
+import { CommandClient, publishPayload, startTestBroker } from './harness';
+
+const context = listingsContext as unknown as ContextDefinition;
+const logger = pino({ level: 'silent' });
+
+describe('command processor against the embedded broker', () => {
+  let stack: Awaited<ReturnType<typeof startTestBroker>>;
+  let processor: CommandProcessor | undefined;
+  let client: CommandClient;
+  const start = () =>
+    CommandProcessor.start({
+      brokers: [stack.broker.bootstrap],
+      context,
+      partitions: 4,
+      logger,
+      snapshotEveryEvents: 7,
+      sessionTimeoutMs: 3000,
+      heartbeatIntervalMs: 300,
+    });
+  before(async () => {
+    stack = await startTestBroker();
+    processor = await start();
+    client = await CommandClient.start(stack.broker.bootstrap, 'listings');
+  });
+  after(async () => {
+    await client.close();
+    await processor?.stop();
+    await stack.close();
+  });
+
+  test('accepts, rejects, detects conflicts and deduplicates; events carry gapless versions in the key partition', async () => {
+    const published = await client.send('c-1', 'PublishListing', 'listing-1', publishPayload('s1', 1000), 'new');
+    assert.equal(published.status, 'accepted');
+    assert.ok(published.status === 'accepted');
+    assert.equal(published.aggregateVersion, 1);
+    assert.equal(published.events[0]?.type, 'ListingPublished');
+    const token = decodeToken(published.token, processor?.topicIdentity);
+    assert.equal(token.positions.size, 1);
+
+    const price = await client.send('c-2', 'ChangePrice', 'listing-1', { priceCents: 900 }, 1);
+    assert.ok(price.status === 'accepted');
+    assert.equal(price.aggregateVersion, 2);
+
+    const conflict = await client.send('c-3', 'ChangePrice', 'listing-1', { priceCents: 800 }, 1);
+    assert.deepEqual(conflict, { status: 'conflict', commandId: 'c-3', aggregateId: 'listing-1', expectedVersion: 1, currentVersion: 2 });
+
+    const again = await client.send('c-4', 'PublishListing', 'listing-1', publishPayload('s1', 1000));
+    assert.equal(again.status, 'rejected');
+    assert.ok(again.status === 'rejected');
+    assert.equal(again.code, 'LISTING_ALREADY_EXISTS');
+
+    const invalid = await client.send('c-5', 'ChangePrice', 'listing-1', { priceCents: -3 });
+    assert.equal(invalid.status, 'invalid');
+
+    const duplicate = await client.send('c-2', 'ChangePrice', 'listing-1', { priceCents: 900 }, 1);
+    assert.deepEqual(duplicate, price, 'a retried command id gets the first outcome');
+
+    // Many aggregates, concurrently, with snapshots every 7 events.
+    const ids = Array.from({ length: 40 }, (_, i) => `agg-${i}`);
+    const outcomes = await Promise.all(
+      ids.map((id, i) => client.send(`pub-${id}`, 'PublishListing', id, publishPayload(`s${i % 5}`, 100 + i), 'new')),
+    );
+    assert.ok(outcomes.every((o) => o.status === 'accepted'));
+    for (let round = 0; round < 3; round++) {
+      const changes = await Promise.all(
+        ids.map((id) => client.send(`chg-${id}-${round}`, 'ChangePrice', id, { priceCents: 500 + round })),
+      );
+      assert.ok(changes.every((o) => o.status === 'accepted' && o.aggregateVersion === round + 2));
+    }
+  });
+
+  test('after a restart the state is rebuilt: duplicates still answered, versions continue', async () => {
+    await processor?.stop();
+    processor = await start();
+    const duplicate = await client.send('c-2', 'ChangePrice', 'listing-1', { priceCents: 900 }, 1);
+    assert.ok(duplicate.status === 'accepted');
+    assert.equal(duplicate.aggregateVersion, 2);
+    const next = await client.send('c-6', 'ChangePrice', 'listing-1', { priceCents: 700 }, 2);
+    assert.ok(next.status === 'accepted');
+    assert.equal(next.aggregateVersion, 3);
+    const more = await client.send('chg-agg-3-3', 'ChangePrice', 'agg-3', { priceCents: 42 }, 4);
+    assert.ok(more.status === 'accepted', JSON.stringify(more));
+    assert.equal(more.aggregateVersion, 5);
+
+    // The log: every event exactly once, gapless per aggregate, in the partition of its key.
+    const reader = PartitionReader.create([stack.broker.bootstrap]);
+    const versions = new Map<string, number[]>();
+    const partitionOf = new Map<string, number>();
+    for (let p = 0; p < 4; p++) {
+      const end = await reader.endOffset('listings.events', p);
+      await reader.read('listings.events', p, 0, end, (records) => {
+        for (const record of records) {
+          if (record.headers.type === 'tidemark.genesis') continue;
+          const event = EventEnvelope.parse(JSON.parse(record.value?.toString() ?? ''));
+          versions.set(event.aggregate.id, [...(versions.get(event.aggregate.id) ?? []), event.version]);
+          const known = partitionOf.get(event.aggregate.id);
+          assert.ok(known === undefined || known === p);
+          partitionOf.set(event.aggregate.id, p);
+        }
+      });
+    }
+    reader.close();
+    assert.deepEqual(versions.get('listing-1'), [1, 2, 3]);
+    assert.deepEqual(versions.get('agg-3'), [1, 2, 3, 4, 5]);
+    for (const [id, list] of versions) assert.deepEqual(list, list.map((_, i) => i + 1), `gapless ${id}`);
+  });
+});
