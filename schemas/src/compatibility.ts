@@ -40,7 +40,11 @@ export function checkSchemaCompatibility(
       continue;
     }
     const latest = registry.latestVersion(sample.type);
-    if (!Number.isInteger(sample.schemaVersion) || sample.schemaVersion < 1 || sample.schemaVersion > latest) {
+    if (
+      !Number.isInteger(sample.schemaVersion) ||
+      sample.schemaVersion < 1 ||
+      sample.schemaVersion > latest
+    ) {
       problems.push(`${label}: the registry knows versions 1..${latest} only`);
       continue;
     }

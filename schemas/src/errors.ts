@@ -15,7 +15,12 @@ export class TidemarkError extends Error {
   }
 
   toJSON(): { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } {
-    return { code: this.code, message: this.message, retryable: this.retryable, ...(this.details ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

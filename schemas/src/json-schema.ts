@@ -37,7 +37,10 @@ export function exportJsonSchemas(contexts: readonly SchemaContext[]): Record<st
   for (const context of contexts) {
     for (const type of [...context.commands.types()].sort()) {
       const schema = context.commands.schema(type) as ZodType;
-      files[`${context.name}/commands/${type}.schema.json`] = render(schema, `${context.name} command ${type}`);
+      files[`${context.name}/commands/${type}.schema.json`] = render(
+        schema,
+        `${context.name} command ${type}`,
+      );
     }
     for (const type of [...context.events.types()].sort()) {
       for (const version of context.events.definition(type).versions) {

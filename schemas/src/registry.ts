@@ -24,7 +24,9 @@ export interface EventTypeDefinition {
   versions: EventVersion[];
 }
 
-export function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): Issue[] {
+export function zodIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): Issue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map((part) => String(part)).join('.') || '(root)',
     message: issue.message,
@@ -38,7 +40,8 @@ export class EventRegistry {
     for (const definition of definitions) {
       definition.versions.forEach((v, i) => {
         if (v.version !== i + 1) throw new Error(`${definition.type}: versions must be 1..N in order`);
-        if (i > 0 && !v.upcast) throw new Error(`${definition.type} v${v.version}: an upcaster from v${i} is required`);
+        if (i > 0 && !v.upcast)
+          throw new Error(`${definition.type} v${v.version}: an upcaster from v${i} is required`);
       });
       this.byType.set(definition.type, definition);
     }
@@ -54,7 +57,8 @@ export class EventRegistry {
 
   definition(type: string): EventTypeDefinition {
     const definition = this.byType.get(type);
-    if (!definition) throw new TidemarkError('EVENT_TYPE_UNKNOWN', `unknown event type '${type}'`, 400, false);
+    if (!definition)
+      throw new TidemarkError('EVENT_TYPE_UNKNOWN', `unknown event type '${type}'`, 400, false);
     return definition;
   }
 
@@ -79,22 +83,39 @@ export class EventRegistry {
     const definition = this.definition(type);
     const start = definition.versions[schemaVersion - 1];
     if (!start) {
-      throw new TidemarkError('EVENT_UNREADABLE', `${type} has no schema version ${schemaVersion}`, 400, false);
+      throw new TidemarkError(
+        'EVENT_UNREADABLE',
+        `${type} has no schema version ${schemaVersion}`,
+        400,
+        false,
+      );
     }
     const first = start.schema.safeParse(payload);
     if (!first.success) {
-      throw new TidemarkError('EVENT_UNREADABLE', `${type} v${schemaVersion} payload does not match its schema`, 400, false, {
-        issues: zodIssues(first.error),
-      });
+      throw new TidemarkError(
+        'EVENT_UNREADABLE',
+        `${type} v${schemaVersion} payload does not match its schema`,
+        400,
+        false,
+        {
+          issues: zodIssues(first.error),
+        },
+      );
     }
     let current: unknown = first.data;
     for (const next of definition.versions.slice(schemaVersion)) {
       const upcast = next.upcast as (previous: unknown) => unknown;
       const parsed = next.schema.safeParse(upcast(current));
       if (!parsed.success) {
-        throw new TidemarkError('EVENT_UNREADABLE', `${type} cannot be upcast to v${next.version}`, 400, false, {
-          issues: zodIssues(parsed.error),
-        });
+        throw new TidemarkError(
+          'EVENT_UNREADABLE',
+          `${type} cannot be upcast to v${next.version}`,
+          400,
+          false,
+          {
+            issues: zodIssues(parsed.error),
+          },
+        );
       }
       current = parsed.data;
     }

@@ -55,7 +55,9 @@ export function topicIdentityFromTopicId(topicId: string): string {
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new TypeError(`not a topic id (uuid): '${topicId}'`);
   let folded = '';
   for (let i = 0; i < 16; i++) {
-    folded += (Number.parseInt(hex[i] as string, 16) ^ Number.parseInt(hex[i + 16] as string, 16)).toString(16);
+    folded += (Number.parseInt(hex[i] as string, 16) ^ Number.parseInt(hex[i + 16] as string, 16)).toString(
+      16,
+    );
   }
   return folded;
 }

@@ -28,7 +28,11 @@ const samples = [
 ];
 
 test('a registry that reads every sample passes', () => {
-  assert.deepEqual(checkSchemaCompatibility(goodRegistry, samples), { ok: true, problems: [], samplesRead: 3 });
+  assert.deepEqual(checkSchemaCompatibility(goodRegistry, samples), {
+    ok: true,
+    problems: [],
+    samplesRead: 3,
+  });
 });
 
 test('an upcaster whose output the new version refuses fails, naming each sample', () => {
@@ -36,7 +40,10 @@ test('an upcaster whose output the new version refuses fails, naming each sample
   const report = checkSchemaCompatibility(broken, samples);
   assert.equal(report.ok, false);
   assert.equal(report.problems.length, 2);
-  assert.match(report.problems[0] as string, /^ThingCreated v1 sample #0: ThingCreated cannot be upcast to v2 \(size:/);
+  assert.match(
+    report.problems[0] as string,
+    /^ThingCreated v1 sample #0: ThingCreated cannot be upcast to v2 \(size:/,
+  );
   assert.match(report.problems[1] as string, /^ThingCreated v1 sample #1:/);
 });
 

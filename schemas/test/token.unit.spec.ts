@@ -80,10 +80,7 @@ describe('token format', () => {
     const token = tokenFromPositions(IDENTITY, { 3: 10, 0: 5, 7: 300 });
     const text = encodeToken(token);
     assert.match(text, /^[A-Za-z0-9_-]+$/);
-    assert.deepEqual(
-      [...Buffer.from(text, 'base64url')],
-      [...HEADER, 3, 0, 5, 3, 10, 4, 0xac, 0x02],
-    );
+    assert.deepEqual([...Buffer.from(text, 'base64url')], [...HEADER, 3, 0, 5, 3, 10, 4, 0xac, 0x02]);
     assert.deepEqual(entries(decodeToken(text)), [
       [0, 5],
       [3, 10],
@@ -189,7 +186,10 @@ describe('decodeToken refuses malformed input', () => {
     ['a duplicate partition', raw(...HEADER, 2, 3, 1, 0, 2)],
     ['a non-canonical (overlong) varint', raw(...HEADER, 1, 0x80, 0x00, 1)],
     ['an offset of 2^53', raw(...HEADER, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10)],
-    ['a varint longer than 8 bytes', raw(...HEADER, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)],
+    [
+      'a varint longer than 8 bytes',
+      raw(...HEADER, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+    ],
     ['a partition beyond int32', raw(...HEADER, 1, 0x80, 0x80, 0x80, 0x80, 0x08, 0)],
     ['partitions that overflow int32 by deltas', raw(...HEADER, 2, 0xff, 0xff, 0xff, 0xff, 0x07, 0, 1, 0)],
     ['more than 4 KiB', 'A'.repeat(MAX_TOKEN_LENGTH + 4)],
@@ -241,10 +241,7 @@ describe('merge and covers', () => {
   });
 
   test('merge refuses tokens of different topics', () => {
-    assertTokenError(
-      () => mergeTokens(EMPTY_TOKEN(IDENTITY), EMPTY_TOKEN(OTHER_IDENTITY)),
-      'TOKEN_FOREIGN',
-    );
+    assertTokenError(() => mergeTokens(EMPTY_TOKEN(IDENTITY), EMPTY_TOKEN(OTHER_IDENTITY)), 'TOKEN_FOREIGN');
   });
 
   test('covers compares every partition the token names; missing watermark partitions count as 0', () => {
@@ -327,7 +324,11 @@ describe('properties over random vectors', () => {
     const random = prng(2024);
     for (let run = 0; run < RUNS; run++) {
       const identity = randomIdentity(random);
-      const [a, b, c] = [randomToken(random, identity), randomToken(random, identity), randomToken(random, identity)];
+      const [a, b, c] = [
+        randomToken(random, identity),
+        randomToken(random, identity),
+        randomToken(random, identity),
+      ];
       const ab = mergeTokens(a, b);
       assert.deepEqual(ab, mergeTokens(b, a));
       assert.deepEqual(mergeTokens(ab, c), mergeTokens(a, mergeTokens(b, c)));

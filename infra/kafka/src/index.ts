@@ -1,4 +1,5 @@
 export * from './client';
 export * from './identity';
 export * from './partition-reader';
+export * from './partitioner';
 export * from './topics';

@@ -10,4 +10,3 @@ export { killAllChildrenNow, liveChildPids, ManagedProcess, spawnManaged } from 
 export * from './redis';
 export * from './stack';
 export * from './system-packages';
-export * from './up-args';

@@ -4,10 +4,14 @@
  * to decide beyond that (the processor already checks the expected version and tracks the aggregate version),
  * so this is a function rather than a Decider.
  */
-import { AppendPayload, APPEND_COMMAND_TYPE, type EventRegistry, TidemarkError, zodIssues } from '@tidemark/schemas';
+import {
+  APPEND_COMMAND_TYPE,
+  AppendPayload,
+  type EventRegistry,
+  TidemarkError,
+  zodIssues,
+} from '@tidemark/schemas';
 import type { DomainEvent } from './decider';
-
-export { APPEND_COMMAND_TYPE };
 
 /**
  * Returns the events of an append command, each payload parsed by the latest schema of its type.
@@ -41,10 +45,16 @@ export function appendDecision(
       return { type: event.type, payload: registry.validateNew(event.type, event.payload) };
     } catch (error) {
       if (error instanceof TidemarkError) {
-        throw new TidemarkError(error.code, `events[${index}]: ${error.message}`, error.status, error.retryable, {
-          ...error.details,
-          index,
-        });
+        throw new TidemarkError(
+          error.code,
+          `events[${index}]: ${error.message}`,
+          error.status,
+          error.retryable,
+          {
+            ...error.details,
+            index,
+          },
+        );
       }
       throw error;
     }

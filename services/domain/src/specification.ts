@@ -77,7 +77,11 @@ export class When<Command extends DomainCommand, Event extends DomainEvent, Stat
     private readonly command: Command,
   ) {}
 
-  /** Asserts the decider emits exactly these events, in this order. */
+  /**
+   * Asserts the decider emits exactly these events, in this order. (This makes When a thenable: do not await
+   * it; every assertion here is synchronous.)
+   */
+  // biome-ignore lint/suspicious/noThenProperty: Given/When/Then is the vocabulary this helper exists for.
   then(expected: readonly Event[]): void {
     const events = this.expectEvents();
     assert.deepStrictEqual(events, expected, `${this.command.type} emitted other events than expected`);
@@ -87,7 +91,9 @@ export class When<Command extends DomainCommand, Event extends DomainEvent, Stat
   thenThrows(code: string): void {
     const result = this.run();
     if ('events' in result) {
-      assert.fail(`${this.command.type} was expected to break rule ${code} but emitted ${describe(result.events)}`);
+      assert.fail(
+        `${this.command.type} was expected to break rule ${code} but emitted ${describe(result.events)}`,
+      );
     }
     if (!(result.error instanceof BusinessRuleViolation)) throw result.error;
     assert.equal(result.error.code, code, `${this.command.type} broke another rule than expected`);
@@ -113,7 +119,9 @@ export class When<Command extends DomainCommand, Event extends DomainEvent, Stat
     if ('error' in result) {
       const error = result.error;
       if (error instanceof BusinessRuleViolation) {
-        assert.fail(`${this.command.type} was expected to succeed but broke rule ${error.code}: ${error.message}`);
+        assert.fail(
+          `${this.command.type} was expected to succeed but broke rule ${error.code}: ${error.message}`,
+        );
       }
       throw error;
     }

@@ -1,9 +1,9 @@
 /** The built-in append command's decision: events appended as given, each checked against the registry. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventRegistry } from '@tidemark/schemas';
+import { APPEND_COMMAND_TYPE, EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
-import { APPEND_COMMAND_TYPE, appendDecision } from '../src/index';
+import { appendDecision } from '../src/index';
 
 const registry = new EventRegistry([
   {
@@ -61,7 +61,10 @@ test('an unknown event type is EVENT_TYPE_UNKNOWN naming its index', () => {
 test('an invalid payload is EVENT_INVALID with its issues', () => {
   assert.throws(
     () =>
-      appendDecision(registry, { aggregateType: 'thing', events: [{ type: 'ThingCreated', payload: { name: 3 } }] }),
+      appendDecision(registry, {
+        aggregateType: 'thing',
+        events: [{ type: 'ThingCreated', payload: { name: 3 } }],
+      }),
     (error: { code: string; details: { index: number; issues: { path: string }[] } }) => {
       assert.equal(error.code, 'EVENT_INVALID');
       assert.equal(error.details.index, 0);
@@ -72,7 +75,9 @@ test('an invalid payload is EVENT_INVALID with its issues', () => {
 });
 
 test('a payload that is not an AppendPayload is COMMAND_INVALID', () => {
-  assert.throws(() => appendDecision(registry, { aggregateType: 'thing', events: [] }), { code: 'COMMAND_INVALID' });
+  assert.throws(() => appendDecision(registry, { aggregateType: 'thing', events: [] }), {
+    code: 'COMMAND_INVALID',
+  });
   assert.throws(() => appendDecision(registry, 'nonsense'), { code: 'COMMAND_INVALID' });
 });
 

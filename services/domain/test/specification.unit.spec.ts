@@ -5,8 +5,12 @@ import { EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
 import { BusinessRuleViolation, type Decider, DeciderSpecification, type DomainCommand } from '../src/index';
 
-type CounterEvent = { type: 'Incremented'; payload: { by: number } } | { type: 'Reset'; payload: { at: string } };
-type CounterCommand = DomainCommand<'Increment', { by: number }> | DomainCommand<'Reset', Record<string, never>>;
+type CounterEvent =
+  | { type: 'Incremented'; payload: { by: number } }
+  | { type: 'Reset'; payload: { at: string } };
+type CounterCommand =
+  | DomainCommand<'Increment', { by: number }>
+  | DomainCommand<'Reset', Record<string, never>>;
 interface CounterState {
   total: number;
 }
@@ -17,7 +21,8 @@ const counter: Decider<CounterCommand, CounterEvent, CounterState> = {
     switch (command.type) {
       case 'Increment':
         if (command.payload.by === 0) return [];
-        if (state.total + command.payload.by > 10) throw new BusinessRuleViolation('COUNTER_FULL', 'at most 10');
+        if (state.total + command.payload.by > 10)
+          throw new BusinessRuleViolation('COUNTER_FULL', 'at most 10');
         return [{ type: 'Incremented', payload: { by: command.payload.by } }];
       case 'Reset':
         if (command.payload === null) throw new TypeError('a bug, not a rule');
@@ -33,28 +38,50 @@ const spec = DeciderSpecification.for(counter);
 const incremented = (by: number): CounterEvent => ({ type: 'Incremented', payload: { by } });
 
 test('then: passes on the exact events, fails on others', () => {
-  spec.given([incremented(2)]).when({ type: 'Increment', payload: { by: 3 } }).then([incremented(3)]);
+  spec
+    .given([incremented(2)])
+    .when({ type: 'Increment', payload: { by: 3 } })
+    .then([incremented(3)]);
   assert.throws(
-    () => spec.given([]).when({ type: 'Increment', payload: { by: 3 } }).then([incremented(4)]),
+    () =>
+      spec
+        .given([])
+        .when({ type: 'Increment', payload: { by: 3 } })
+        .then([incremented(4)]),
     assert.AssertionError,
   );
 });
 
 test('then: fails, naming the rule, when the command is rejected', () => {
   assert.throws(
-    () => spec.given([incremented(9)]).when({ type: 'Increment', payload: { by: 3 } }).then([incremented(3)]),
+    () =>
+      spec
+        .given([incremented(9)])
+        .when({ type: 'Increment', payload: { by: 3 } })
+        .then([incremented(3)]),
     /broke rule COUNTER_FULL/,
   );
 });
 
 test('thenThrows: passes on the code, fails on another code or on success, rethrows a non-rule error', () => {
-  spec.given([incremented(9)]).when({ type: 'Increment', payload: { by: 2 } }).thenThrows('COUNTER_FULL');
+  spec
+    .given([incremented(9)])
+    .when({ type: 'Increment', payload: { by: 2 } })
+    .thenThrows('COUNTER_FULL');
   assert.throws(
-    () => spec.given([incremented(9)]).when({ type: 'Increment', payload: { by: 2 } }).thenThrows('OTHER'),
+    () =>
+      spec
+        .given([incremented(9)])
+        .when({ type: 'Increment', payload: { by: 2 } })
+        .thenThrows('OTHER'),
     assert.AssertionError,
   );
   assert.throws(
-    () => spec.given([]).when({ type: 'Increment', payload: { by: 2 } }).thenThrows('COUNTER_FULL'),
+    () =>
+      spec
+        .given([])
+        .when({ type: 'Increment', payload: { by: 2 } })
+        .thenThrows('COUNTER_FULL'),
     /expected to break rule COUNTER_FULL but emitted Incremented/,
   );
   assert.throws(
@@ -68,15 +95,25 @@ test('thenThrows: passes on the code, fails on another code or on success, rethr
 });
 
 test('thenNothingHappened: passes on no events only', () => {
-  spec.given([]).when({ type: 'Increment', payload: { by: 0 } }).thenNothingHappened();
+  spec
+    .given([])
+    .when({ type: 'Increment', payload: { by: 0 } })
+    .thenNothingHappened();
   assert.throws(
-    () => spec.given([]).when({ type: 'Increment', payload: { by: 1 } }).thenNothingHappened(),
+    () =>
+      spec
+        .given([])
+        .when({ type: 'Increment', payload: { by: 1 } })
+        .thenNothingHappened(),
     assert.AssertionError,
   );
 });
 
 test('command context gets defaults and can be overridden', () => {
-  spec.given([]).when({ type: 'Reset', payload: {} }).then([{ type: 'Reset', payload: { at: '2025-01-01T00:00:00.000Z' } }]);
+  spec
+    .given([])
+    .when({ type: 'Reset', payload: {} })
+    .then([{ type: 'Reset', payload: { at: '2025-01-01T00:00:00.000Z' } }]);
   spec
     .given([])
     .when({ type: 'Reset', payload: {}, context: { receivedAt: '2030-05-05T00:00:00.000Z' } })
@@ -84,7 +121,10 @@ test('command context gets defaults and can be overridden', () => {
 });
 
 test('thenState: asserts the state after history and new events', () => {
-  const events = spec.given([incremented(1)]).when({ type: 'Increment', payload: { by: 4 } }).thenState({ total: 5 });
+  const events = spec
+    .given([incremented(1)])
+    .when({ type: 'Increment', payload: { by: 4 } })
+    .thenState({ total: 5 });
   assert.deepEqual(events, [incremented(4)]);
 });
 
@@ -94,9 +134,16 @@ test('with an event registry, emitted events must satisfy their latest schema', 
     { type: 'Reset', versions: [{ version: 1, schema: z.object({ at: z.string() }) }] },
   ]);
   const checked = DeciderSpecification.for(counter, { events: strict });
-  checked.given([]).when({ type: 'Increment', payload: { by: 2 } }).then([incremented(2)]);
+  checked
+    .given([])
+    .when({ type: 'Increment', payload: { by: 2 } })
+    .then([incremented(2)]);
   assert.throws(
-    () => checked.given([]).when({ type: 'Increment', payload: { by: 3 } }).then([incremented(3)]),
+    () =>
+      checked
+        .given([])
+        .when({ type: 'Increment', payload: { by: 3 } })
+        .then([incremented(3)]),
     { code: 'EVENT_INVALID' },
   );
 });

@@ -31,11 +31,6 @@ export interface GatewayModuleAsyncOptions extends Pick<ModuleMetadata, 'imports
   useFactory: FactoryProvider<GatewayOptions>['useFactory'];
 }
 
-/** Injection tokens. */
-export const GATEWAY_OPTIONS = Symbol.for('tidemark.gateway.options');
-export const COMMAND_TRANSPORT = Symbol.for('tidemark.gateway.transport');
-export const GATEWAY_LOGGER = Symbol.for('tidemark.gateway.logger');
-
 export const DEFAULT_WAIT_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

@@ -1,1 +1,2 @@
-export {};
+export * from './contexts';
+export * from './platform';

@@ -5,8 +5,7 @@
  * read_committed, then process commands. Each batch is one Kafka transaction: events to <ctx>.events p,
  * outcomes to <ctx>.command-results p, a snapshot now and then, and the command offsets.
  */
-import { CompressionTypes } from 'kafkajs';
-import type { Kafka, Producer, Transaction } from 'kafkajs';
+import type { Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { ContextDefinition } from '@tidemark/domain';
@@ -111,34 +110,29 @@ export class PartitionOwner {
     const lastOffset = commands.at(-1)?.offset;
     if (lastOffset === undefined) return { outcomes: [], eventsWritten: 0 };
 
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (step: string) => {
+      const now = performance.now();
+      timings[step] = Math.round((now - mark) * 10) / 10;
+      mark = now;
+    };
     const txn = await this.producer.transaction();
+    lap('begin');
     try {
-      const eventMessages = decided.flatMap((d) =>
-        d.events.map((event) => ({
-          key: event.aggregate.id,
-          value: JSON.stringify(event),
-          partition: this.partition,
-          headers: {
-            type: event.type,
-            schemaVersion: String(event.schemaVersion),
-            commandId: event.commandId,
-            producer: this.settings.instanceId,
-          },
-        })),
-      );
-      let eventsEnd = this.state.eventsNext;
-      if (eventMessages.length > 0) {
-        const [written] = await txn.send({ topic: topics.events, acks: -1, messages: eventMessages });
-        const base = Number(written?.baseOffset ?? Number.NaN);
-        if (!Number.isFinite(base)) throw new Error('events write returned no base offset');
-        let next = base;
-        for (const d of decided) {
-          if (d.events.length === 0 || !d.record) continue;
-          next += d.events.length;
-          d.record.position = next;
-        }
-        eventsEnd = next;
+      // This owner is the only writer of events partition p since its fence, so the offsets its events get are
+      // known in advance: the partition's end, then one offset per event, then the commit marker. That lets the
+      // outcomes (with their tokens) go out in the same produce request as the events; the broker's answer is
+      // checked against the prediction, and a mismatch aborts the batch and rebuilds the partition.
+      const predictedBase = this.state.eventsNext;
+      let next = predictedBase;
+      for (const d of decided) {
+        if (d.events.length === 0 || !d.record) continue;
+        next += d.events.length;
+        d.record.position = next;
       }
+      const eventsWritten = next - predictedBase;
+      const eventsEnd = eventsWritten > 0 ? next + 1 : predictedBase; // + the commit marker
       for (const d of decided) {
         if (d.outcome.status === 'accepted' && !d.duplicate) {
           const position = d.record?.position ?? null;
@@ -148,38 +142,68 @@ export class PartitionOwner {
           });
         }
       }
-      const resultMessages = decided.map((d) => ({
-        key: d.commandId,
-        value: JSON.stringify(d.outcome),
-        partition: this.partition,
-        headers: { status: d.outcome.status },
-      }));
-      await txn.send({ topic: topics.results, acks: -1, messages: resultMessages });
-
-      const eventsWritten = eventMessages.length;
+      const topicMessages: { topic: string; messages: Message[] }[] = [];
+      if (eventsWritten > 0) {
+        topicMessages.push({
+          topic: topics.events,
+          messages: decided.flatMap((d) =>
+            d.events.map((event) => ({
+              key: event.aggregate.id,
+              value: JSON.stringify(event),
+              partition: this.partition,
+              headers: {
+                type: event.type,
+                schemaVersion: String(event.schemaVersion),
+                commandId: event.commandId,
+                producer: this.settings.instanceId,
+              },
+            })),
+          ),
+        });
+      }
+      topicMessages.push({
+        topic: topics.results,
+        messages: decided.map((d) => ({
+          key: d.commandId,
+          value: JSON.stringify(d.outcome),
+          partition: this.partition,
+          headers: { status: d.outcome.status },
+        })),
+      });
       let snapshot: PartitionSnapshot | null = null;
       if (this.state.eventsSinceSnapshot + eventsWritten >= this.settings.snapshotEveryEvents) {
         // The snapshot is of the state after this batch; its results position is the one before it, so a
         // rebuild re-reads this batch's outcomes (harmless) rather than missing any.
-        const next = new PartitionState(this.partition, this.settings.dedupeWindow);
-        for (const [id, r] of this.state.aggregates) next.aggregates.set(id, r);
-        for (const [id, o] of this.state.outcomes) next.rememberOutcome(id, o);
-        overlay.applyTo(next);
-        next.eventsNext = eventsEnd;
-        next.resultsNext = this.state.resultsNext;
-        snapshot = next.toSnapshot();
-        await txn.send({
+        const after = new PartitionState(this.partition, this.settings.dedupeWindow);
+        for (const [id, r] of this.state.aggregates) after.aggregates.set(id, r);
+        for (const [id, o] of this.state.outcomes) after.rememberOutcome(id, o);
+        overlay.applyTo(after);
+        after.eventsNext = eventsEnd;
+        after.resultsNext = this.state.resultsNext;
+        snapshot = after.toSnapshot();
+        topicMessages.push({
           topic: topics.snapshots,
-          acks: -1,
-          compression: CompressionTypes.GZIP,
           messages: [{ key: `p${this.partition}`, value: JSON.stringify(snapshot), partition: this.partition }],
         });
+      }
+      const written = await txn.sendBatch({ acks: -1, topicMessages });
+      lap('produce');
+      if (eventsWritten > 0) {
+        const events = written.find((r) => r.topicName === topics.events && r.partition === this.partition);
+        if (Number(events?.baseOffset) !== predictedBase) {
+          throw new Error(
+            `events of partition ${this.partition} landed at ${events?.baseOffset}, not at the predicted ${predictedBase}; rebuilding`,
+          );
+        }
       }
       await txn.sendOffsets({
         consumerGroupId: this.settings.consumerGroup,
         topics: [{ topic: topics.commands, partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }] }],
       });
+      lap('offsets');
       await txn.commit();
+      lap('commit');
+      this.logger.debug({ partition: this.partition, commands: commands.length, timings }, 'batch committed');
       overlay.applyTo(this.state);
       this.state.eventsNext = eventsEnd;
       if (snapshot) {

@@ -391,9 +391,20 @@ export class DiskTransactionCoordinator implements TransactionCoordinator {
       coordinatorEpoch: COORDINATOR_EPOCH,
     };
     const partitions = [...txn.partitions.values()];
-    const results = await Promise.allSettled(
-      partitions.map(({ topic, partition }) => this.log.writeTxnMarker(topic, partition, marker)),
-    );
+    // Markers and the transaction's offsets go out together: the decision is already durable (Prepare*), so
+    // a crash in between is finished the same way on restart, and one fsync round serves both.
+    const applyOffsets = async (): Promise<void> => {
+      if (!commit) return;
+      await Promise.all(
+        [...txn.offsets]
+          .filter(([, offsets]) => offsets.size > 0)
+          .map(([groupId, offsets]) => this.groups.applyTxnOffsets(groupId, [...offsets.values()])),
+      );
+    };
+    const [offsetsResult, ...results] = await Promise.allSettled([
+      applyOffsets(),
+      ...partitions.map(({ topic, partition }) => this.log.writeTxnMarker(topic, partition, marker)),
+    ]);
     let failed = false;
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;
@@ -412,18 +423,11 @@ export class DiskTransactionCoordinator implements TransactionCoordinator {
         'writing a marker failed',
       );
     });
-    if (failed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-
-    if (commit) {
-      try {
-        for (const [groupId, offsets] of txn.offsets) {
-          if (offsets.size > 0) await this.groups.applyTxnOffsets(groupId, [...offsets.values()]);
-        }
-      } catch (error) {
-        this.logger.error({ err: error, transactionalId: txn.id }, 'applying transactional offsets failed');
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      }
+    if (offsetsResult?.status === 'rejected') {
+      this.logger.error({ err: offsetsResult.reason, transactionalId: txn.id }, 'applying transactional offsets failed');
+      failed = true;
     }
+    if (failed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
 
     txn.state = commit ? 'CompleteCommit' : 'CompleteAbort';
     clearTransaction(txn);
@@ -436,7 +440,12 @@ export class DiskTransactionCoordinator implements TransactionCoordinator {
       },
       commit ? 'transaction committed' : 'transaction aborted',
     );
-    return this.persistOrFail(txn);
+    // The outcome is already decided and applied: recording Complete* need not hold up the answer. Should it be
+    // lost in a crash, recovery finds Prepare* and writes the same markers again, which is harmless.
+    this.persist(txn).catch((error: unknown) =>
+      this.logger.error({ err: error, transactionalId: txn.id }, 'persisting the completed transaction failed'),
+    );
+    return ErrorCode.NONE;
   }
 
   // ------------------------------------------------------------ expiry

@@ -23,7 +23,11 @@ export const ChangePrice = z.strictObject({ priceCents: PriceCents });
 export type ChangePrice = z.infer<typeof ChangePrice>;
 
 export const UpdateDetails = z
-  .strictObject({ title: Title.optional(), description: Description.optional(), location: Location.optional() })
+  .strictObject({
+    title: Title.optional(),
+    description: Description.optional(),
+    location: Location.optional(),
+  })
   .refine((details) => Object.values(details).some((value) => value !== undefined), {
     message: 'give at least one of title, description, location',
   });

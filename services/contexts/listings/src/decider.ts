@@ -133,7 +133,11 @@ function evolve(state: ListingState, event: ListingEvent): ListingState {
     case 'DetailsUpdated': {
       if (state.status === 'absent') return state;
       const { title, location } = event.payload;
-      return { ...state, ...(title !== undefined ? { title } : {}), ...(location !== undefined ? { location } : {}) };
+      return {
+        ...state,
+        ...(title !== undefined ? { title } : {}),
+        ...(location !== undefined ? { location } : {}),
+      };
     }
     case 'ListingWithdrawn':
       return state.status === 'absent' ? state : { ...state, status: 'withdrawn' };

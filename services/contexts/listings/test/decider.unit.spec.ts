@@ -50,7 +50,10 @@ describe('PublishListing', () => {
 
   test('cannot publish a listing twice, whatever became of it', () => {
     for (const history of [[published], [published, withdrawn], [published, sold]]) {
-      spec.given(history).when({ type: 'PublishListing', payload: publish }).thenThrows(LISTING_ALREADY_EXISTS);
+      spec
+        .given(history)
+        .when({ type: 'PublishListing', payload: publish })
+        .thenThrows(LISTING_ALREADY_EXISTS);
     }
   });
 
@@ -95,7 +98,10 @@ describe('ChangePrice', () => {
       type: 'PriceChanged',
       payload: { sellerId: 'seller-1', priceCents: 22_000, previousPriceCents: 25_000, currency: 'EUR' },
     };
-    spec.given([published, changed]).when({ type: 'ChangePrice', payload: { priceCents: 22_000 } }).thenNothingHappened();
+    spec
+      .given([published, changed])
+      .when({ type: 'ChangePrice', payload: { priceCents: 22_000 } })
+      .thenNothingHappened();
     spec
       .given([published, changed])
       .when({ type: 'ChangePrice', payload: { priceCents: 25_000 } })
@@ -108,22 +114,34 @@ describe('ChangePrice', () => {
   });
 
   test('the same price again is a no-op', () => {
-    spec.given([published]).when({ type: 'ChangePrice', payload: { priceCents: 25_000 } }).thenNothingHappened();
+    spec
+      .given([published])
+      .when({ type: 'ChangePrice', payload: { priceCents: 25_000 } })
+      .thenNothingHappened();
   });
 
   test('refuses a price that is not a positive integer', () => {
     for (const priceCents of [0, -1, 0.5, Number.NaN]) {
-      spec.given([published]).when({ type: 'ChangePrice', payload: { priceCents } }).thenThrows(PRICE_INVALID);
+      spec
+        .given([published])
+        .when({ type: 'ChangePrice', payload: { priceCents } })
+        .thenThrows(PRICE_INVALID);
     }
   });
 
   test('a listing that was never published is not found', () => {
-    spec.given([]).when({ type: 'ChangePrice', payload: { priceCents: 1 } }).thenThrows(LISTING_NOT_FOUND);
+    spec
+      .given([])
+      .when({ type: 'ChangePrice', payload: { priceCents: 1 } })
+      .thenThrows(LISTING_NOT_FOUND);
   });
 
   for (const [name, history] of closedHistories) {
     test(`a ${name} listing cannot change price`, () => {
-      spec.given(history).when({ type: 'ChangePrice', payload: { priceCents: 1 } }).thenThrows(LISTING_NOT_ACTIVE);
+      spec
+        .given(history)
+        .when({ type: 'ChangePrice', payload: { priceCents: 1 } })
+        .thenThrows(LISTING_NOT_ACTIVE);
     });
   }
 });
@@ -162,12 +180,18 @@ describe('UpdateDetails', () => {
   });
 
   test('a listing that was never published is not found', () => {
-    spec.given([]).when({ type: 'UpdateDetails', payload: { title: 'x' } }).thenThrows(LISTING_NOT_FOUND);
+    spec
+      .given([])
+      .when({ type: 'UpdateDetails', payload: { title: 'x' } })
+      .thenThrows(LISTING_NOT_FOUND);
   });
 
   for (const [name, history] of closedHistories) {
     test(`a ${name} listing cannot be updated`, () => {
-      spec.given(history).when({ type: 'UpdateDetails', payload: { title: 'x' } }).thenThrows(LISTING_NOT_ACTIVE);
+      spec
+        .given(history)
+        .when({ type: 'UpdateDetails', payload: { title: 'x' } })
+        .thenThrows(LISTING_NOT_ACTIVE);
     });
   }
 });
@@ -214,7 +238,10 @@ describe('WithdrawListing', () => {
 
 describe('MarkSold', () => {
   test('records the sale price beside the asking price, with or without a buyer', () => {
-    spec.given([published]).when({ type: 'MarkSold', payload: { priceCents: 24_000 } }).then([sold]);
+    spec
+      .given([published])
+      .when({ type: 'MarkSold', payload: { priceCents: 24_000 } })
+      .then([sold]);
     spec
       .given([published])
       .when({ type: 'MarkSold', payload: { priceCents: 25_000, buyerId: 'buyer-9' } })
@@ -255,12 +282,18 @@ describe('MarkSold', () => {
   });
 
   test('a listing that was never published is not found', () => {
-    spec.given([]).when({ type: 'MarkSold', payload: { priceCents: 1 } }).thenThrows(LISTING_NOT_FOUND);
+    spec
+      .given([])
+      .when({ type: 'MarkSold', payload: { priceCents: 1 } })
+      .thenThrows(LISTING_NOT_FOUND);
   });
 
   for (const [name, history] of closedHistories) {
     test(`a ${name} listing cannot be sold`, () => {
-      spec.given(history).when({ type: 'MarkSold', payload: { priceCents: 1 } }).thenThrows(LISTING_NOT_ACTIVE);
+      spec
+        .given(history)
+        .when({ type: 'MarkSold', payload: { priceCents: 1 } })
+        .thenThrows(LISTING_NOT_ACTIVE);
     });
   }
 });
@@ -273,9 +306,16 @@ describe('evolve', () => {
   });
 
   test('an unknown command type (nobody registered it) fails loudly', () => {
-    const command = { type: 'Nope', payload: {}, context: { commandId: 'c', aggregateId: 'a', receivedAt: '' } };
+    const command = {
+      type: 'Nope',
+      payload: {},
+      context: { commandId: 'c', aggregateId: 'a', receivedAt: '' },
+    };
     assert.throws(
-      () => listingDecider.decide(command as unknown as Parameters<typeof listingDecider.decide>[0], { status: 'absent' }),
+      () =>
+        listingDecider.decide(command as unknown as Parameters<typeof listingDecider.decide>[0], {
+          status: 'absent',
+        }),
       /unhandled listings message type 'Nope'/,
     );
   });

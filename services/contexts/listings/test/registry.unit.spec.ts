@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TidemarkError } from '@tidemark/schemas';
-import { LISTING_AGGREGATE_TYPE, listingCommands, listingEvents, listingsContext, V1_CURRENCY } from '../src/index';
+import {
+  LISTING_AGGREGATE_TYPE,
+  listingCommands,
+  listingEvents,
+  listingsContext,
+  V1_CURRENCY,
+} from '../src/index';
 
 const v1Payload = {
   sellerId: 'seller-1',
@@ -60,7 +66,10 @@ describe('events', () => {
   test('new events must be written at the latest version', () => {
     assertCode(() => listingEvents.validateNew('ListingPublished', v1Payload), 'EVENT_INVALID');
     assertCode(() => listingEvents.read('ListingPublished', 3, v1Payload), 'EVENT_UNREADABLE');
-    assertCode(() => listingEvents.read('ListingPublished', 1, { ...v1Payload, priceCents: -1 }), 'EVENT_UNREADABLE');
+    assertCode(
+      () => listingEvents.read('ListingPublished', 1, { ...v1Payload, priceCents: -1 }),
+      'EVENT_UNREADABLE',
+    );
   });
 
   test('DetailsUpdated needs at least one field', () => {
@@ -93,7 +102,11 @@ describe('commands', () => {
     ['a four-letter currency', 'PublishListing', { ...publish, currency: 'EURO' }],
     ['no currency', 'PublishListing', v1Payload],
     ['an empty title', 'PublishListing', { ...publish, title: '' }],
-    ['a bad country', 'PublishListing', { ...publish, location: { country: 'Netherlands', city: 'Utrecht' } }],
+    [
+      'a bad country',
+      'PublishListing',
+      { ...publish, location: { country: 'Netherlands', city: 'Utrecht' } },
+    ],
     ['UpdateDetails with nothing', 'UpdateDetails', {}],
     ['UpdateDetails with only undefined', 'UpdateDetails', { title: undefined }],
     ['MarkSold without a price', 'MarkSold', {}],
@@ -101,7 +114,8 @@ describe('commands', () => {
     ['WithdrawListing with an empty reason', 'WithdrawListing', { reason: '' }],
   ];
   for (const [name, type, payload] of invalid) {
-    test(`refuses ${name}`, () => assertCode(() => listingCommands.validate(type, payload), 'COMMAND_INVALID'));
+    test(`refuses ${name}`, () =>
+      assertCode(() => listingCommands.validate(type, payload), 'COMMAND_INVALID'));
   }
 
   test('refuses an unknown command type', () => {

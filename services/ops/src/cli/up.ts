@@ -1,15 +1,7 @@
-import {
-  type Component,
-  createLogger,
-  ensureSystemPackages,
-  formatTable,
-  parseUpArgs,
-  type Stack,
-  startStack,
-  UP_HELP,
-  type UpTableRow,
-  UpUsageError,
-} from '@tidemark/stack';
+import { type Component, createLogger, ensureSystemPackages } from '@tidemark/stack';
+import { startPlatform } from '../platform';
+import type { Platform } from '../platform';
+import { formatTable, parseUpArgs, UP_HELP, type UpTableRow, UpUsageError } from './up-args';
 import { UsageError } from './usage-error';
 
 /** Debian packages each component needs on the machine (the broker and PostgreSQL come from npm). */
@@ -55,12 +47,13 @@ export async function runUp(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   let crashed: Error | undefined;
-  let stack: Stack;
+  let platform: Platform;
   try {
-    stack = await startStack({
+    platform = await startPlatform({
       dataDir: args.dataDir,
       components: args.components,
-      ports: args.ports,
+      ports: { ...args.ports, gateway: args.gatewayPort },
+      partitions: args.partitions,
       metricsPort: args.metricsPort,
       brokerMode: args.brokerMode,
       writeEndpoints: true,
@@ -77,6 +70,7 @@ export async function runUp(argv: string[]): Promise<void> {
     throw error;
   }
 
+  const stack = platform.stack;
   if (stopRequested === undefined) {
     const rows: UpTableRow[] = args.components.map((name) => {
       const info = stack.components[name];
@@ -97,9 +91,15 @@ export async function runUp(argv: string[]): Promise<void> {
         note: 'broker',
       });
     }
+    rows.push({ component: 'gateway', endpoint: platform.gateway.url, pid: 'in-process', version: '', note: 'commands' });
+    for (const processor of platform.processors) {
+      rows.push({ component: 'processor', endpoint: '-', pid: 'in-process', version: '', note: `partitions ${processor.ownedPartitions().join(',')}` });
+    }
     process.stdout.write(
-      `\nTidemark stack is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +
-        `endpoints: ${stack.endpointsFile ?? '-'}\nPress Ctrl-C to stop.\n`,
+      `\nTidemark is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +
+        `endpoints: ${stack.endpointsFile ?? '-'} (development API key inside)\n\n` +
+        exampleCommands(platform.gateway.url, platform.apiKey) +
+        'Press Ctrl-C to stop.\n',
     );
     await new Promise<void>((resolve) => {
       wake = resolve;
@@ -109,7 +109,7 @@ export async function runUp(argv: string[]): Promise<void> {
 
   logger.info({ signal: stopRequested, crashed: crashed?.message }, 'stopping stack');
   try {
-    await stack.stop();
+    await platform.stop();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -119,4 +119,30 @@ export async function runUp(argv: string[]): Promise<void> {
   process.exitCode = 0;
   // Should anything (a stray handle in a component) keep the event loop alive, still exit.
   setTimeout(() => process.exit(0), 3000).unref();
+}
+
+/** A copy-paste example: a command, and reading its outcome again. */
+function exampleCommands(gateway: string, apiKey: string): string {
+  const body = JSON.stringify({
+    type: 'PublishListing',
+    aggregateId: 'listing-1',
+    expectedVersion: 'new',
+    payload: {
+      sellerId: 'seller-1',
+      title: 'Road bike',
+      description: 'Carbon frame, 56 cm',
+      category: 'bikes',
+      priceCents: 85000,
+      currency: 'EUR',
+      location: { country: 'NL', city: 'Utrecht' },
+    },
+  });
+  return (
+    'Try it:\n' +
+    `  curl -si -X POST ${gateway}/v1/contexts/listings/commands \\\n` +
+    `    -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -H 'Idempotency-Key: example-1' \\\n` +
+    `    -d '${body}'\n` +
+    `  curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}'\n` +
+    `  (the answer's Consistency-Token header is what a read sends back to see its own write)\n\n`
+  );
 }

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BrokerMode } from './broker';
-import { COMPONENTS, type Component } from './stack';
+import { type BrokerMode, COMPONENTS, type Component } from '@tidemark/stack';
 
 /**
  * Fixed default ports of `tidemark up`, so endpoints stay the same across restarts. They sit away from the
@@ -15,6 +14,8 @@ export const UP_DEFAULT_PORTS: Record<Component, number> = {
   memcached: 21211,
 };
 export const UP_DEFAULT_METRICS_PORT = 19308;
+export const UP_DEFAULT_GATEWAY_PORT = 18080;
+export const UP_DEFAULT_PARTITIONS = 8;
 export const UP_DEFAULT_DATA_DIR = '.tidemark';
 
 export interface UpArgs {
@@ -26,13 +27,17 @@ export interface UpArgs {
   /** null: no metrics endpoint. */
   metricsPort: number | null;
   brokerMode: BrokerMode;
+  gatewayPort: number;
+  /** Partitions of every context's topics. */
+  partitions: number;
 }
 
-export const UP_HELP = `tidemark up: start the local Tidemark stack in the foreground
+export const UP_HELP = `tidemark up: start the local Tidemark platform in the foreground
 
 Starts the Kafka-protocol broker, PostgreSQL, Redis and memcached on 127.0.0.1 (installing redis-server and
-memcached with apt-get first when missing and running as root), writes <data-dir>/endpoints.json, prints what
-runs where, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
+memcached with apt-get first when missing and running as root), then a command processor per context and the
+command gateway; writes <data-dir>/endpoints.json (with a development API key), prints what runs where and an
+example command, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
 endpoints.json is removed again. Data persists in the data dir across restarts.
 
 Usage: tidemark up [options]
@@ -46,6 +51,8 @@ Options:
   --redis-port <n>         Redis port (default ${UP_DEFAULT_PORTS.redis})
   --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
   --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it)
+  --gateway-port <n>       Command gateway HTTP port (default ${UP_DEFAULT_GATEWAY_PORT})
+  --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)
   --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
   --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
   -h, --help               Show this text
@@ -63,6 +70,15 @@ function port(name: string, value: string | undefined, fallback: number, allowDi
   const min = allowDisable ? -1 : 0;
   if (value.trim() === '' || !Number.isInteger(n) || n < min || n > 65535) {
     throw new UpUsageError(`--${name} must be an integer port between ${min} and 65535 (got '${value}')`);
+  }
+  return n;
+}
+
+function partitions(value: string | undefined): number {
+  if (value === undefined) return UP_DEFAULT_PARTITIONS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new UpUsageError(`--partitions must be an integer between 1 and 1000 (got '${value}')`);
   }
   return n;
 }
@@ -106,6 +122,8 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
     },
     metricsPort: metricsPort === -1 ? null : metricsPort,
     brokerMode,
+    gatewayPort: port('gateway-port', values['gateway-port'], UP_DEFAULT_GATEWAY_PORT),
+    partitions: partitions(values.partitions),
   };
 }
 
@@ -117,6 +135,8 @@ function parse(argv: string[]) {
     options: {
       'data-dir': { type: 'string' },
       'broker-port': { type: 'string' },
+      'gateway-port': { type: 'string' },
+      partitions: { type: 'string' },
       'postgres-port': { type: 'string' },
       'redis-port': { type: 'string' },
       'memcached-port': { type: 'string' },

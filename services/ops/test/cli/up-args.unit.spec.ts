@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  formatTable,
-  mergeEndpoints,
-  parseUpArgs,
-  shapeEndpoints,
-  UP_DEFAULT_METRICS_PORT,
-  UP_DEFAULT_PORTS,
-  UP_HELP,
-  UpUsageError,
-} from '../src/index';
+import { UP_DEFAULT_METRICS_PORT, UP_DEFAULT_PORTS, UP_HELP, UpUsageError, formatTable, parseUpArgs } from '../../src/cli/up-args';
 
 describe('parseUpArgs', () => {
   test('defaults: .tidemark under cwd, fixed ports, every component, in-process broker', () => {
@@ -21,6 +12,8 @@ describe('parseUpArgs', () => {
       ports: { broker: 19092, postgres: 15432, redis: 16379, memcached: 21211 },
       metricsPort: UP_DEFAULT_METRICS_PORT,
       brokerMode: 'in-process',
+      gatewayPort: 18080,
+      partitions: 8,
     });
     assert.deepEqual(args.ports, UP_DEFAULT_PORTS);
   });
@@ -42,6 +35,10 @@ describe('parseUpArgs', () => {
         'postgres, redis',
         '--broker-mode',
         'child',
+        '--gateway-port',
+        '8081',
+        '--partitions',
+        '3',
       ],
       '/repo',
     );
@@ -50,6 +47,8 @@ describe('parseUpArgs', () => {
     assert.equal(args.metricsPort, null);
     assert.deepEqual(args.components, ['postgres', 'redis']);
     assert.equal(args.brokerMode, 'child');
+    assert.equal(args.gatewayPort, 8081);
+    assert.equal(args.partitions, 3);
   });
 
   test('absolute --data-dir is kept; --help / -h', () => {
@@ -66,6 +65,8 @@ describe('parseUpArgs', () => {
       ['--components', 'postgres,kafka'],
       ['--components', ''],
       ['--broker-mode', 'thread'],
+      ['--partitions', '0'],
+      ['--gateway-port', 'x'],
       ['--unknown'],
       ['positional'],
     ]) {
@@ -87,30 +88,6 @@ describe('parseUpArgs', () => {
     ]) {
       assert.ok(UP_HELP.includes(option), option);
     }
-  });
-});
-
-describe('endpoints.json shaping', () => {
-  test('keeps known non-empty parts in canonical order', () => {
-    const shaped = shapeEndpoints({
-      memcached: '127.0.0.1:21211',
-      broker: '127.0.0.1:19092',
-      apiKey: 'dev',
-      gateway: undefined,
-      search: '',
-      metrics: null,
-      bogus: 'x',
-    });
-    assert.deepEqual(shaped, { broker: '127.0.0.1:19092', memcached: '127.0.0.1:21211', apiKey: 'dev' });
-    assert.deepEqual(Object.keys(shaped), ['broker', 'memcached', 'apiKey']);
-  });
-
-  test('merge adds parts and null removes them', () => {
-    const merged = mergeEndpoints(
-      { broker: 'b:1', redis: 'redis://r:2' },
-      { gateway: 'http://127.0.0.1:8080', redis: null },
-    );
-    assert.deepEqual(merged, { gateway: 'http://127.0.0.1:8080', broker: 'b:1' });
   });
 });
 

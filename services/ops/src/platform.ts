@@ -1,0 +1,121 @@
+/**
+ * The whole local platform in one process tree: the infrastructure stack (infra/stack), one command processor
+ * per context, and the command gateway. Used by `tidemark up` and by the end-to-end tests (ports 0).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContextDefinition } from '@tidemark/domain';
+import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
+import type { RunningGateway } from '@tidemark/gateway';
+import { CommandProcessor } from '@tidemark/processor';
+import { startStack, updateEndpointsFile } from '@tidemark/stack';
+import type { Component, Stack, StackOptions } from '@tidemark/stack';
+import type { Logger } from 'pino';
+import { CONTEXTS } from './contexts';
+
+export interface PlatformOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Infrastructure to start (default all four). */
+  components?: Component[];
+  ports?: StackOptions['ports'] & { gateway?: number };
+  metricsPort?: number | null;
+  brokerMode?: StackOptions['brokerMode'];
+  /** Partitions of every context's topics (default 8). */
+  partitions?: number;
+  contexts?: ContextDefinition[];
+  /** Processor settings (tests use short timeouts). */
+  processor?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; snapshotEveryEvents?: number };
+  gateway?: {
+    waitTimeoutMs?: number;
+    maxInFlight?: number;
+    maxBodyBytes?: number;
+    /** Keys besides the development key. */
+    apiKeys?: { id: string; secret: string; scopes: string[] }[];
+  };
+  writeEndpoints?: boolean;
+  handleSignals?: boolean;
+  onComponentExit?: StackOptions['onComponentExit'];
+}
+
+export interface Platform {
+  stack: Stack;
+  gateway: RunningGateway;
+  processors: CommandProcessor[];
+  /** A development key with every scope, kept in <dataDir>/dev-api-key across restarts. */
+  apiKey: string;
+  endpoints: Stack['endpoints'] & { gateway: string };
+  stop(): Promise<void>;
+}
+
+async function developmentApiKey(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'dev-api-key');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const key = `tdk_${randomBytes(24).toString('base64url')}`;
+    await writeFile(path, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const contexts = options.contexts ?? Object.values(CONTEXTS);
+  const stack = await startStack({
+    dataDir: options.dataDir,
+    components: options.components,
+    ports: options.ports,
+    metricsPort: options.metricsPort,
+    brokerMode: options.brokerMode,
+    writeEndpoints: options.writeEndpoints ?? false,
+    handleSignals: options.handleSignals ?? false,
+    logger: options.logger,
+    onComponentExit: options.onComponentExit,
+  });
+  const stops: (() => Promise<void>)[] = [() => stack.stop()];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => options.logger.error({ err: error }, 'stop step failed'));
+  };
+  try {
+    const broker = stack.endpoints.broker;
+    if (!broker) throw new Error('the platform needs the broker component');
+    const processors: CommandProcessor[] = [];
+    for (const context of contexts) {
+      const processor = await CommandProcessor.start({
+        brokers: [broker],
+        context,
+        partitions: options.partitions ?? 8,
+        logger: options.logger,
+        ...options.processor,
+      });
+      processors.push(processor);
+      stops.push(() => processor.stop());
+    }
+    const transport = await KafkaCommandTransport.start({
+      brokers: [broker],
+      contexts: contexts.map((c) => c.name),
+      logger: options.logger,
+    });
+    stops.push(() => transport.close());
+    const apiKey = await developmentApiKey(options.dataDir);
+    const { apiKeys: extraKeys = [], ...gatewaySettings } = options.gateway ?? {};
+    const gateway = await startGateway({
+      contexts,
+      transport,
+      apiKeys: [{ id: 'development', secret: apiKey, scopes: ['*'] }, ...extraKeys],
+      logger: options.logger,
+      host: '127.0.0.1',
+      port: options.ports?.gateway ?? 0,
+      ...gatewaySettings,
+    });
+    stops.push(() => gateway.close());
+    if (options.writeEndpoints) {
+      await updateEndpointsFile(options.dataDir, { gateway: gateway.url, apiKey });
+    }
+    return { stack, gateway, processors, apiKey, endpoints: { ...stack.endpoints, gateway: gateway.url }, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
