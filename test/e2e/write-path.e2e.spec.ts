@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { partitionForKey } from '@tidemark/kafka';
 import { readEventsLog } from '../support/log';
-import { TEST_PARTITIONS, postCommand, publishPayload, startTestPlatform } from '../support/platform';
 import type { HttpAnswer } from '../support/platform';
+import { postCommand, publishPayload, startTestPlatform, TEST_PARTITIONS } from '../support/platform';
 
 type Platform = Awaited<ReturnType<typeof startTestPlatform>>;
 
@@ -32,24 +32,46 @@ describe('write path end to end: gateway, processor, broker', () => {
         const commandId = `cmd-${n}`;
         let body: Record<string, unknown>;
         if (version === undefined) {
-          body = { type: 'PublishListing', aggregateId, expectedVersion: 'new', payload: publishPayload(`seller-${n % 50}`, 1000 + n) };
+          body = {
+            type: 'PublishListing',
+            aggregateId,
+            expectedVersion: 'new',
+            payload: publishPayload(`seller-${n % 50}`, 1000 + n),
+          };
         } else if (n % 97 === 0) {
           body = { type: 'WithdrawListing', aggregateId, payload: { reason: 'changed my mind' } };
         } else {
           const expectedVersion = n % 10 === 0 ? Math.max(0, version - 1) : version;
-          body = { type: 'ChangePrice', aggregateId, expectedVersion, payload: { priceCents: 500 + (n % 5000) } };
+          body = {
+            type: 'ChangePrice',
+            aggregateId,
+            expectedVersion,
+            payload: { priceCents: 500 + (n % 5000) },
+          };
         }
         const answer = await postCommand(gateway, platform.apiKey, 'listings', { commandId, ...body });
         answers.push({ commandId, aggregateId, answer });
         if (answer.status === 200) knownVersion.set(aggregateId, answer.body.aggregateVersion as number);
-        if (answer.status === 409) knownVersion.set(aggregateId, answer.body.error ? ((answer.body.error as { details?: { currentVersion?: number } }).details?.currentVersion ?? version ?? 0) : 0);
+        if (answer.status === 409)
+          knownVersion.set(
+            aggregateId,
+            answer.body.error
+              ? ((answer.body.error as { details?: { currentVersion?: number } }).details?.currentVersion ??
+                  version ??
+                  0)
+              : 0,
+          );
       }
     });
     await Promise.all(clients);
     assert.equal(answers.length, TOTAL);
     const byStatus = new Map<number, number>();
     for (const { answer } of answers) byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
-    assert.deepEqual([...byStatus.keys()].filter((s) => ![200, 409, 422].includes(s)), [], `statuses: ${JSON.stringify([...byStatus])}`);
+    assert.deepEqual(
+      [...byStatus.keys()].filter((s) => ![200, 409, 422].includes(s)),
+      [],
+      `statuses: ${JSON.stringify([...byStatus])}`,
+    );
     assert.ok((byStatus.get(200) ?? 0) > 5000, 'most commands accepted');
     assert.ok((byStatus.get(409) ?? 0) > 0, 'stale versions were refused');
 
@@ -60,7 +82,12 @@ describe('write path end to end: gateway, processor, broker', () => {
       assert.equal(partition, partitionForKey(event.aggregate.id, TEST_PARTITIONS));
       versions.set(event.aggregate.id, [...(versions.get(event.aggregate.id) ?? []), event.version]);
     }
-    for (const [id, list] of versions) assert.deepEqual(list, list.map((_, i) => i + 1), `versions of ${id}`);
+    for (const [id, list] of versions)
+      assert.deepEqual(
+        list,
+        list.map((_, i) => i + 1),
+        `versions of ${id}`,
+      );
     // Exactly the accepted commands' events, each once, as answered.
     const logById = new Map(log.map(({ event }) => [event.id, event]));
     assert.equal(logById.size, log.length);
@@ -71,12 +98,16 @@ describe('write path end to end: gateway, processor, broker', () => {
         acceptedEvents++;
         assert.deepEqual(logById.get(event.id), event, `event of ${commandId}`);
       }
-      assert.ok(typeof answer.body.token === 'string' && answer.headers.get('consistency-token') === answer.body.token);
+      assert.ok(
+        typeof answer.body.token === 'string' &&
+          answer.headers.get('consistency-token') === answer.body.token,
+      );
     }
     assert.equal(acceptedEvents, log.length, 'nothing in the log that was not answered as accepted');
     const appended = new Set(log.map(({ event }) => event.commandId));
     for (const { answer, commandId } of answers) {
-      if (answer.status !== 200) assert.ok(!appended.has(commandId), `${commandId} (${answer.status}) appended nothing`);
+      if (answer.status !== 200)
+        assert.ok(!appended.has(commandId), `${commandId} (${answer.status}) appended nothing`);
     }
   });
 
@@ -89,18 +120,55 @@ describe('write path end to end: gateway, processor, broker', () => {
     };
     const answers = await Promise.all(
       Array.from({ length: 5 }, () =>
-        postCommand(platform.gateway.url, platform.apiKey, 'listings', body, { 'Idempotency-Key': 'same-key-5' }),
+        postCommand(platform.gateway.url, platform.apiKey, 'listings', body, {
+          'Idempotency-Key': 'same-key-5',
+        }),
       ),
     );
     for (const answer of answers) {
       assert.equal(answer.status, 200);
       assert.deepEqual(answer.body, answers[0]?.body);
     }
-    const again = await postCommand(platform.gateway.url, platform.apiKey, 'listings', body, { 'Idempotency-Key': 'same-key-5' });
+    const again = await postCommand(platform.gateway.url, platform.apiKey, 'listings', body, {
+      'Idempotency-Key': 'same-key-5',
+    });
     assert.deepEqual(again.body, answers[0]?.body, 'a later retry too');
     const log = await readEventsLog(platform.endpoints.broker as string, 'listings', TEST_PARTITIONS);
     const events = log.filter(({ event }) => event.commandId === 'same-key-5');
     assert.equal(events.length, 1);
     assert.equal(events[0]?.event.aggregate.id, 'dup-listing');
+  });
+
+  test('the built-in append command publishes given events with an expected version; unknown types are refused', async () => {
+    const append = (expectedVersion: number | 'new', events: { type: string; payload: unknown }[]) =>
+      postCommand(platform.gateway.url, platform.apiKey, 'listings', {
+        type: 'append',
+        aggregateId: 'appended-1',
+        expectedVersion,
+        payload: { aggregateType: 'listing', events },
+      });
+    const first = await append('new', [
+      { type: 'ListingPublished', payload: publishPayload('importer', 1500) },
+      {
+        type: 'PriceChanged',
+        payload: { sellerId: 'importer', priceCents: 1400, previousPriceCents: 1500, currency: 'EUR' },
+      },
+    ]);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.aggregateVersion, 2);
+    const stale = await append(1, [
+      { type: 'ListingWithdrawn', payload: { sellerId: 'importer', priceCents: 1400, currency: 'EUR' } },
+    ]);
+    assert.equal(stale.status, 409);
+    const unknown = await append(2, [{ type: 'ListingTeleported', payload: {} }]);
+    assert.equal(unknown.status, 400);
+    const log = await readEventsLog(platform.endpoints.broker as string, 'listings', TEST_PARTITIONS);
+    const versions = log
+      .filter(({ event }) => event.aggregate.id === 'appended-1')
+      .map(({ event }) => [event.type, event.version]);
+    assert.deepEqual(versions, [
+      ['ListingPublished', 1],
+      ['PriceChanged', 2],
+    ]);
   });
 });

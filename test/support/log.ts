@@ -8,7 +8,11 @@ export interface LoggedEvent {
   event: EventEnvelope;
 }
 
-export async function readEventsLog(bootstrap: string, context: string, partitions: number): Promise<LoggedEvent[]> {
+export async function readEventsLog(
+  bootstrap: string,
+  context: string,
+  partitions: number,
+): Promise<LoggedEvent[]> {
   const reader = PartitionReader.create([bootstrap]);
   const log: LoggedEvent[] = [];
   try {
@@ -18,7 +22,11 @@ export async function readEventsLog(bootstrap: string, context: string, partitio
       await reader.read(topic, partition, 0, end, (records) => {
         for (const record of records) {
           if (record.headers.type === GENESIS_EVENT_TYPE) continue;
-          log.push({ partition, offset: record.offset, event: EventEnvelope.parse(JSON.parse(record.value?.toString() ?? '')) });
+          log.push({
+            partition,
+            offset: record.offset,
+            event: EventEnvelope.parse(JSON.parse(record.value?.toString() ?? '')),
+          });
         }
       });
     }

@@ -2,8 +2,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform } from '@tidemark/ops';
 import type { Platform, PlatformOptions } from '@tidemark/ops';
+import { startPlatform } from '@tidemark/ops';
 import pino from 'pino';
 
 export const TEST_PARTITIONS = 4;
@@ -57,7 +57,11 @@ export async function postCommand(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 export function publishPayload(seller: string, priceCents: number, category = 'bikes') {

@@ -5,13 +5,16 @@
  * Consumers of the events topic skip records whose `type` header is GENESIS_EVENT_TYPE.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import { TidemarkError } from '@tidemark/schemas';
+import type { Kafka } from 'kafkajs';
 import type { PartitionReader } from './partition-reader';
 
 export const GENESIS_EVENT_TYPE = 'tidemark.genesis';
 
-export async function readTopicIdentity(reader: PartitionReader, eventsTopic: string): Promise<string | null> {
+export async function readTopicIdentity(
+  reader: PartitionReader,
+  eventsTopic: string,
+): Promise<string | null> {
   const end = await reader.endOffset(eventsTopic, 0);
   if (end === 0) return null;
   let identity: string | null = null;
@@ -35,7 +38,11 @@ export async function readTopicIdentity(reader: PartitionReader, eventsTopic: st
 }
 
 /** Reads the identity, writing the genesis record first when the topic is empty. */
-export async function ensureTopicIdentity(kafka: Kafka, reader: PartitionReader, eventsTopic: string): Promise<string> {
+export async function ensureTopicIdentity(
+  kafka: Kafka,
+  reader: PartitionReader,
+  eventsTopic: string,
+): Promise<string> {
   const existing = await readTopicIdentity(reader, eventsTopic);
   if (existing) return existing;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -62,7 +69,11 @@ export async function ensureTopicIdentity(kafka: Kafka, reader: PartitionReader,
 }
 
 /** Waits (bounded) until the processor has written the genesis record; for readers of tokens. */
-export async function awaitTopicIdentity(reader: PartitionReader, eventsTopic: string, timeoutMs = 30_000): Promise<string> {
+export async function awaitTopicIdentity(
+  reader: PartitionReader,
+  eventsTopic: string,
+  timeoutMs = 30_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const identity = await readTopicIdentity(reader, eventsTopic).catch((error: unknown) => {
@@ -70,7 +81,8 @@ export async function awaitTopicIdentity(reader: PartitionReader, eventsTopic: s
       return null;
     });
     if (identity) return identity;
-    if (Date.now() > deadline) throw new Error(`${eventsTopic} has no identity yet (is the command processor running?)`);
+    if (Date.now() > deadline)
+      throw new Error(`${eventsTopic} has no identity yet (is the command processor running?)`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

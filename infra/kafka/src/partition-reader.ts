@@ -8,8 +8,8 @@
  * Java consumer does, and decodes uncompressed and gzip batches (Tidemark's producers do not compress).
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { kafkaProtocol as kp } from '@tidemark/broker';
 
@@ -70,7 +70,11 @@ class BrokerConnection {
     this.pending.clear();
   }
 
-  async request(apiKey: number, apiVersion: number, encodeBody: (writer: kp.Writer) => void): Promise<kp.Reader> {
+  async request(
+    apiKey: number,
+    apiVersion: number,
+    encodeBody: (writer: kp.Writer) => void,
+  ): Promise<kp.Reader> {
     await this.ready;
     if (this.failure) throw this.failure;
     const correlationId = this.nextCorrelationId++;
@@ -101,7 +105,10 @@ export class PartitionReader {
     private readonly clientId: string,
   ) {}
 
-  static create(brokers: string[], clientId = `tidemark-reader-${randomUUID().slice(0, 8)}`): PartitionReader {
+  static create(
+    brokers: string[],
+    clientId = `tidemark-reader-${randomUUID().slice(0, 8)}`,
+  ): PartitionReader {
     const bootstrap = brokers.map((address) => {
       const at = address.lastIndexOf(':');
       return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
@@ -133,7 +140,11 @@ export class PartitionReader {
     for (const address of this.bootstrap) {
       try {
         const reader = await this.connection(address).request(kp.ApiKey.Metadata, METADATA_VERSION, (w) =>
-          kp.encodeMetadataRequest(w, { topics: [{ name: topic }], allowAutoTopicCreation: false }, METADATA_VERSION),
+          kp.encodeMetadataRequest(
+            w,
+            { topics: [{ name: topic }], allowAutoTopicCreation: false },
+            METADATA_VERSION,
+          ),
         );
         const metadata = kp.decodeMetadataResponse(reader, METADATA_VERSION);
         const brokers = new Map(metadata.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }]));
@@ -164,7 +175,11 @@ export class PartitionReader {
   }
 
   /** Runs a request against the partition leader, refreshing metadata and retrying on leader moves. */
-  private async withLeader<T>(topic: string, partition: number, run: (c: BrokerConnection) => Promise<T>): Promise<T> {
+  private async withLeader<T>(
+    topic: string,
+    partition: number,
+    run: (c: BrokerConnection) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const leader = await this.leaderOf(topic, partition);
       try {
@@ -172,7 +187,8 @@ export class PartitionReader {
       } catch (error) {
         const retriable =
           error instanceof kp.KafkaError &&
-          (error.code === kp.ErrorCode.NOT_LEADER_OR_FOLLOWER || error.code === kp.ErrorCode.LEADER_NOT_AVAILABLE);
+          (error.code === kp.ErrorCode.NOT_LEADER_OR_FOLLOWER ||
+            error.code === kp.ErrorCode.LEADER_NOT_AVAILABLE);
         if (attempt >= 5 || !(retriable || !(error instanceof kp.KafkaError))) throw error;
         this.forget(leader);
         this.leaders.delete(`${topic}/${partition}`);
@@ -190,7 +206,9 @@ export class PartitionReader {
           {
             replicaId: -1,
             isolationLevel: READ_COMMITTED,
-            topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1, maxNumOffsets: 1 }] }],
+            topics: [
+              { name: topic, partitions: [{ partitionIndex: partition, timestamp: -1, maxNumOffsets: 1 }] },
+            ],
           },
           LIST_OFFSETS_VERSION,
         ),
@@ -234,7 +252,13 @@ export class PartitionReader {
                 {
                   topic,
                   partitions: [
-                    { partition, currentLeaderEpoch: -1, fetchOffset: position, logStartOffset: -1, partitionMaxBytes: maxBytes },
+                    {
+                      partition,
+                      currentLeaderEpoch: -1,
+                      fetchOffset: position,
+                      logStartOffset: -1,
+                      partitionMaxBytes: maxBytes,
+                    },
                   ],
                 },
               ],
@@ -250,7 +274,9 @@ export class PartitionReader {
         if (result.errorCode !== 0) throw new kp.KafkaError(result.errorCode);
         return result;
       });
-      const abortedStarts = [...(data.abortedTransactions ?? [])].sort((a, b) => a.firstOffset - b.firstOffset);
+      const abortedStarts = [...(data.abortedTransactions ?? [])].sort(
+        (a, b) => a.firstOffset - b.firstOffset,
+      );
       const records = data.records ?? Buffer.alloc(0);
       const batch: ReadRecord[] = [];
       let pos = 0;
@@ -280,7 +306,10 @@ export class PartitionReader {
       }
       if (batch.length > 0) await onRecords(batch);
       if (!advanced && position < end) {
-        const visibleEnd = Math.min(data.highWatermark, data.lastStableOffset >= 0 ? data.lastStableOffset : data.highWatermark);
+        const visibleEnd = Math.min(
+          data.highWatermark,
+          data.lastStableOffset >= 0 ? data.lastStableOffset : data.highWatermark,
+        );
         if (visibleEnd <= position) {
           throw new Error(`${topic}/${partition} ends at ${visibleEnd}, before the requested end ${end}`);
         }
@@ -299,7 +328,8 @@ function decodeRecords(batch: Buffer, header: ReturnType<typeof kp.readBatchHead
   const compression = kp.compressionOf(header.attributes);
   let body = batch.subarray(kp.RECORDS_OFFSET);
   if (compression === 1) body = gunzipSync(body);
-  else if (compression !== 0) throw new Error(`compression codec ${compression} is not supported by the partition reader`);
+  else if (compression !== 0)
+    throw new Error(`compression codec ${compression} is not supported by the partition reader`);
   const reader = new kp.Reader(body);
   const out: ReadRecord[] = [];
   for (let i = 0; i < header.recordCount; i++) {
@@ -318,7 +348,13 @@ function decodeRecords(batch: Buffer, header: ReturnType<typeof kp.readBatchHead
       const length = reader.varint();
       headers[name] = length < 0 ? '' : reader.raw(length).toString('utf8');
     }
-    out.push({ offset: header.baseOffset + offsetDelta, timestamp: header.baseTimestamp + timestampDelta, key, value, headers });
+    out.push({
+      offset: header.baseOffset + offsetDelta,
+      timestamp: header.baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    });
   }
   return out;
 }

@@ -3,8 +3,9 @@
  * <ctx>.processor-snapshots, all with the same P partitions (DESIGN.md, Partitions). P is fixed per context:
  * existing topics with another partition count are refused, never altered.
  */
-import type { Admin } from 'kafkajs';
+
 import { TidemarkError } from '@tidemark/schemas';
+import type { Admin } from 'kafkajs';
 
 export interface ContextTopics {
   commands: string;
@@ -29,7 +30,11 @@ export interface ProvisionOptions {
 }
 
 /** Creates the context's topics where missing; refuses to go on when an existing one has another P. */
-export async function provisionContextTopics(admin: Admin, context: string, options: ProvisionOptions): Promise<ContextTopics> {
+export async function provisionContextTopics(
+  admin: Admin,
+  context: string,
+  options: ProvisionOptions,
+): Promise<ContextTopics> {
   const topics = contextTopics(context);
   const names = Object.values(topics);
   const existing = new Set(await admin.listTopics());

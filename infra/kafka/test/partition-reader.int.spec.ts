@@ -3,10 +3,10 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startBroker } from '@tidemark/broker';
 import type { RunningBroker } from '@tidemark/broker';
+import { startBroker } from '@tidemark/broker';
 import { Kafka, logLevel } from 'kafkajs';
-import { PartitionReader, ensureTopicIdentity, provisionContextTopics, readTopicIdentity } from '../src';
+import { ensureTopicIdentity, PartitionReader, provisionContextTopics, readTopicIdentity } from '../src';
 
 describe('PartitionReader and topic provisioning against the embedded broker', () => {
   let dir = '';
@@ -28,7 +28,11 @@ describe('PartitionReader and topic provisioning against the embedded broker', (
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'mixed', numPartitions: 2 }] });
     await admin.disconnect();
-    const producer = kafka.producer({ transactionalId: 'reader-tx', idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      transactionalId: 'reader-tx',
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const committed: string[] = [];
     for (let i = 0; i < 12; i++) {
@@ -67,7 +71,11 @@ describe('PartitionReader and topic provisioning against the embedded broker', (
       await reader.read('mixed', 1, 6, 15, (records) => {
         partial.push(...records.map((r) => r.value?.toString() ?? ''));
       });
-      assert.deepEqual(partial, ['t2-a', 't2-b', 't4-a', 't4-b'], 'offsets 6..14: t2 committed, t3 aborted, t4 committed');
+      assert.deepEqual(
+        partial,
+        ['t2-a', 't2-b', 't4-a', 't4-b'],
+        'offsets 6..14: t2 committed, t3 aborted, t4 committed',
+      );
       // An empty range returns at once.
       await reader.read('mixed', 0, 0, 0, () => assert.fail('nothing to read'));
     } finally {
@@ -89,7 +97,10 @@ describe('PartitionReader and topic provisioning against the embedded broker', (
     assert.ok(metadata.topics.every((t) => t.partitions.length === 3));
     // Idempotent with the same P.
     await provisionContextTopics(admin, 'shop', { partitions: 3 });
-    await assert.rejects(provisionContextTopics(admin, 'shop', { partitions: 4 }), /PARTITION_COUNT|partition count/i);
+    await assert.rejects(
+      provisionContextTopics(admin, 'shop', { partitions: 4 }),
+      /PARTITION_COUNT|partition count/i,
+    );
     await admin.disconnect();
   });
 

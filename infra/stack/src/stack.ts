@@ -74,6 +74,8 @@ export interface Stack {
   pids(): number[];
   /** Stops one component (if still running, e.g. after a kill -9 it is not) and starts it again on the same port. */
   restart(component: Component): Promise<void>;
+  /** Stops one component and leaves it stopped (fault tests: the log becomes unreachable); restart() brings it back. */
+  stopComponent(component: Component): Promise<void>;
   /** Stops everything; idempotent. */
   stop(): Promise<void>;
 }
@@ -265,14 +267,17 @@ class StackImpl implements Stack {
   }
 
   async restart(component: Component): Promise<void> {
+    await this.stopComponent(component);
+    await this.startOne(component);
+  }
+
+  async stopComponent(component: Component): Promise<void> {
     if (this.stopping) throw new Error('stack: stopped');
     const current = this.running.get(component);
-    if (current) {
-      this.expectedExit.add(current);
-      await current.stop();
-      this.running.delete(component);
-    }
-    await this.startOne(component);
+    if (!current) return;
+    this.expectedExit.add(current);
+    await current.stop();
+    this.running.delete(component);
   }
 
   stop(): Promise<void> {

@@ -20,7 +20,12 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   const app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
     new ExpressAdapter(),
-    { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false, forceCloseConnections: true },
+    {
+      bodyParser: false,
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+      forceCloseConnections: true,
+    },
   );
   app.disable('x-powered-by');
   // Before the body parser, so that requests it refuses are counted and logged too.
@@ -36,7 +41,9 @@ export interface RunningGateway {
 }
 
 /** Builds the gateway and listens on host:port (port 0: a free one). */
-export async function startGateway(options: GatewayOptions & { host: string; port: number }): Promise<RunningGateway> {
+export async function startGateway(
+  options: GatewayOptions & { host: string; port: number },
+): Promise<RunningGateway> {
   const { host, port, ...gatewayOptions } = options;
   const app = await createGatewayApp(gatewayOptions);
   await app.listen(port, host);

@@ -28,7 +28,11 @@ export class GatewayModule {
           useFactory: (o: GatewayOptions) => resolveOptions(o),
           inject: [GATEWAY_OPTIONS],
         },
-        { provide: COMMAND_TRANSPORT, useFactory: (o: GatewayOptions) => o.transport, inject: [GATEWAY_OPTIONS] },
+        {
+          provide: COMMAND_TRANSPORT,
+          useFactory: (o: GatewayOptions) => o.transport,
+          inject: [GATEWAY_OPTIONS],
+        },
         {
           provide: GATEWAY_LOGGER,
           useFactory: (o: GatewayOptions) => o.logger ?? createGatewayLogger(),

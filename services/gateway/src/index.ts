@@ -1,20 +1,25 @@
-export { createGatewayApp, startGateway } from './app';
 export type { RunningGateway } from './app';
+export { createGatewayApp, startGateway } from './app';
 export { GatewayModule } from './gateway.module';
-export { ApiKeyAuthenticator, RequireScope, ScopeGuard } from './http/auth';
 export type { ScopeAction } from './http/auth';
-export { CommandService, toAnswer } from './http/command.service';
+export { ApiKeyAuthenticator, RequireScope, ScopeGuard } from './http/auth';
 export type { AcceptedAnswer, SubmitInput } from './http/command.service';
+export { CommandService, toAnswer } from './http/command.service';
 export { GatewayError } from './http/errors';
 export { GatewayExceptionFilter, mapKnownError } from './http/exception-filter';
 export { createGatewayLogger, PinoNestLogger } from './logger';
 export { GatewayMetrics } from './metrics';
 export { buildOpenApiDocument, ErrorBody, OpenApiDocument } from './openapi';
 export type { ApiKey, GatewayModuleAsyncOptions, GatewayOptions, ResolvedGatewayOptions } from './options';
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_WAIT_TIMEOUT_MS, resolveOptions } from './options';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  resolveOptions,
+} from './options';
 export { COMMAND_TRANSPORT, GATEWAY_LOGGER, GATEWAY_OPTIONS, GATEWAY_OPTIONS_RESOLVED } from './tokens';
 export type { CommandTransport } from './transport/command-transport';
 export { logUnavailable } from './transport/command-transport';
-export { KafkaCommandTransport } from './transport/kafka-command-transport';
 export type { KafkaCommandTransportOptions } from './transport/kafka-command-transport';
+export { KafkaCommandTransport } from './transport/kafka-command-transport';
 export { DEFAULT_OUTCOME_CACHE_SIZE, OutcomeBook } from './transport/outcome-book';

@@ -1,6 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { ContextDefinition } from '@tidemark/domain';
 import { AcceptedOutcome, APPEND_COMMAND_TYPE, CommandOutcome, CommandRequest } from '@tidemark/schemas';
-import { Inject, Injectable } from '@nestjs/common';
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import type { ResolvedGatewayOptions } from './options';
@@ -123,7 +123,8 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
         post: {
           operationId: 'submitCommand',
           summary: 'Send a command and wait (bounded) for its outcome',
-          description: 'Needs the scope commands:write:<context>. The request body of each command type is listed in x-tidemark-commands.',
+          description:
+            'Needs the scope commands:write:<context>. The request body of each command type is listed in x-tidemark-commands.',
           parameters: [
             contextParam,
             headerParam('Idempotency-Key', 'The command id (a retry returns the first outcome)'),
@@ -132,7 +133,11 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
           ],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: variants.length > 0 ? { anyOf: variants } : ref('CommandRequest') } },
+            content: {
+              'application/json': {
+                schema: variants.length > 0 ? { anyOf: variants } : ref('CommandRequest'),
+              },
+            },
           },
           responses: {
             '200': {
@@ -140,7 +145,9 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
               headers: consistencyToken,
               content: { 'application/json': { schema: ref('AcceptedAnswer') } },
             },
-            '400': errorResponse('Invalid request, payload or command (issues listed in details.issues), malformed JSON, Idempotency-Key mismatch'),
+            '400': errorResponse(
+              'Invalid request, payload or command (issues listed in details.issues), malformed JSON, Idempotency-Key mismatch',
+            ),
             '401': errorResponse('No or unknown API key', {
               'WWW-Authenticate': { schema: { type: 'string' } },
             }),
@@ -159,7 +166,10 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
           operationId: 'getCommandOutcome',
           summary: 'The outcome of a command this gateway has seen',
           description: 'Needs the scope commands:read:<context>. Statuses as for the POST.',
-          parameters: [contextParam, { name: 'commandId', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [
+            contextParam,
+            { name: 'commandId', in: 'path', required: true, schema: { type: 'string' } },
+          ],
           responses: {
             '200': {
               description: 'Accepted',
@@ -176,7 +186,11 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
         },
       },
       '/healthz': {
-        get: { operationId: 'health', security: [], responses: { '200': { description: 'The gateway is up' } } },
+        get: {
+          operationId: 'health',
+          security: [],
+          responses: { '200': { description: 'The gateway is up' } },
+        },
       },
       '/metrics': {
         get: {

@@ -13,7 +13,10 @@ import pino from 'pino';
 import { KafkaCommandTransport } from '../src';
 import { javaPartition } from './support/murmur2';
 
-const logger = pino({ level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+const logger = pino(
+  { level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' },
+  pino.destination({ fd: 2, sync: true }),
+);
 const CONTEXT = 'widgets';
 const PARTITIONS = 4;
 
@@ -32,12 +35,24 @@ function command(commandId: string, aggregateId: string): CommandEnvelope {
     aggregateId,
     expectedVersion: 'new',
     payload: { name: 'sprocket', priceCents: 100 },
-    metadata: { correlationId: commandId, causationId: commandId, principal: 'test', receivedAt: new Date().toISOString() },
+    metadata: {
+      correlationId: commandId,
+      causationId: commandId,
+      principal: 'test',
+      receivedAt: new Date().toISOString(),
+    },
   };
 }
 
 function rejected(commandId: string, code = 'WIDGET_RETIRED'): CommandOutcome {
-  return { status: 'rejected', commandId, aggregateId: `agg-${commandId}`, aggregateVersion: 2, code, message: 'no' };
+  return {
+    status: 'rejected',
+    commandId,
+    aggregateId: `agg-${commandId}`,
+    aggregateVersion: 2,
+    code,
+    message: 'no',
+  };
 }
 
 describe('KafkaCommandTransport against the embedded broker', () => {
@@ -79,7 +94,11 @@ describe('KafkaCommandTransport against the embedded broker', () => {
       ],
     });
     await admin.disconnect();
-    results = kafka.producer({ transactionalId: `${CONTEXT}.processor.p0`, idempotent: true, maxInFlightRequests: 1 });
+    results = kafka.producer({
+      transactionalId: `${CONTEXT}.processor.p0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await results.connect();
     // A result written before the transport starts: it starts at the end, so it never sees this one.
     await writeResults([rejected('before-start')]);
@@ -100,7 +119,9 @@ describe('KafkaCommandTransport against the embedded broker', () => {
   });
 
   test('send writes keyed JSON with type and commandId headers into the murmur2 partition of the key', async () => {
-    const sent = Array.from({ length: 24 }, (_, i) => command(`cmd-send-${i}`, `widget-${i}-${'x'.repeat(i % 5)}`));
+    const sent = Array.from({ length: 24 }, (_, i) =>
+      command(`cmd-send-${i}`, `widget-${i}-${'x'.repeat(i % 5)}`),
+    );
     await Promise.all(sent.map((c) => transport.send(CONTEXT, c)));
 
     const seen: { partition: number; message: KafkaMessage }[] = [];
@@ -141,7 +162,11 @@ describe('KafkaCommandTransport against the embedded broker', () => {
     assert.deepEqual(transport.lookupOutcome(CONTEXT, 'cmd-1'), outcome);
     // Already known: answered at once.
     assert.deepEqual(await transport.awaitOutcome(CONTEXT, 'cmd-1', 10_000), outcome);
-    assert.equal(transport.lookupOutcome(CONTEXT, 'before-start'), null, 'results from before start are not read');
+    assert.equal(
+      transport.lookupOutcome(CONTEXT, 'before-start'),
+      null,
+      'results from before start are not read',
+    );
   });
 
   test('an aborted outcome never wakes the waiter', async () => {
@@ -149,7 +174,11 @@ describe('KafkaCommandTransport against the embedded broker', () => {
     await writeResults([rejected('cmd-aborted', 'FROM_ABORTED_TXN')], false);
     const later = transport.awaitOutcome(CONTEXT, 'cmd-after-abort', 10_000);
     await writeResults([rejected('cmd-after-abort')]);
-    assert.equal((await later)?.commandId, 'cmd-after-abort', 'the consumer read past the aborted transaction');
+    assert.equal(
+      (await later)?.commandId,
+      'cmd-after-abort',
+      'the consumer read past the aborted transaction',
+    );
     assert.equal(await aborted, null);
     assert.equal(transport.lookupOutcome(CONTEXT, 'cmd-aborted'), null);
   });
@@ -175,7 +204,11 @@ describe('KafkaCommandTransport against the embedded broker', () => {
   });
 
   test('a result written right after start() is seen', async () => {
-    const second = await KafkaCommandTransport.start({ brokers: [broker.bootstrap], contexts: [CONTEXT], logger });
+    const second = await KafkaCommandTransport.start({
+      brokers: [broker.bootstrap],
+      contexts: [CONTEXT],
+      logger,
+    });
     try {
       await writeResults([rejected('cmd-right-after-start')]);
       await waitFor('the result', () => second.lookupOutcome(CONTEXT, 'cmd-right-after-start') !== null);

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** GET /metrics (Prometheus text) and /healthz for a long-running process of the CLI. */
-export async function serveRegistry(registry: Registry, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveRegistry(
+  registry: Registry,
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     if (request.url === '/metrics') {
       registry.metrics().then(

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContextDefinition } from '@tidemark/domain';
-import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
 import type { RunningGateway } from '@tidemark/gateway';
+import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
 import { CommandProcessor } from '@tidemark/processor';
-import { startStack, updateEndpointsFile } from '@tidemark/stack';
 import type { Component, Stack, StackOptions } from '@tidemark/stack';
+import { startStack, updateEndpointsFile } from '@tidemark/stack';
 import type { Logger } from 'pino';
 import { CONTEXTS } from './contexts';
 
@@ -74,8 +74,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onComponentExit: options.onComponentExit,
   });
   const stops: (() => Promise<void>)[] = [() => stack.stop()];
+  // Each part gets a bounded time to stop cleanly (a client whose broker is gone may retry for long).
   const stop = async () => {
-    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => options.logger.error({ err: error }, 'stop step failed'));
+    for (const step of stops.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          options.logger.warn('a platform part did not stop within 15 s; going on');
+          resolve();
+        }, 15_000);
+      });
+      await Promise.race([
+        step().catch((error: unknown) => options.logger.error({ err: error }, 'stop step failed')),
+        timeout,
+      ]);
+      clearTimeout(timer);
+    }
   };
   try {
     const broker = stack.endpoints.broker;
@@ -113,7 +127,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if (options.writeEndpoints) {
       await updateEndpointsFile(options.dataDir, { gateway: gateway.url, apiKey });
     }
-    return { stack, gateway, processors, apiKey, endpoints: { ...stack.endpoints, gateway: gateway.url }, stop };
+    return {
+      stack,
+      gateway,
+      processors,
+      apiKey,
+      endpoints: { ...stack.endpoints, gateway: gateway.url },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -3,10 +3,17 @@
  * check, payload validation, the context's decider (or the built-in append), and the event envelopes.
  * Event offsets are not known yet: accepted outcomes get their token once the batch's events are written.
  */
-import { BusinessRuleViolation, appendDecision } from '@tidemark/domain';
+
 import type { ContextDefinition, DomainCommand, DomainEvent } from '@tidemark/domain';
-import { APPEND_COMMAND_TYPE, AppendPayload, CommandEnvelope, TidemarkError, zodIssues } from '@tidemark/schemas';
+import { appendDecision, BusinessRuleViolation } from '@tidemark/domain';
 import type { CommandOutcome, EventEnvelope } from '@tidemark/schemas';
+import {
+  APPEND_COMMAND_TYPE,
+  AppendPayload,
+  CommandEnvelope,
+  TidemarkError,
+  zodIssues,
+} from '@tidemark/schemas';
 import type { AggregateRecord, BatchOverlay } from './partition-state';
 
 export interface DecidedCommand {
@@ -25,7 +32,9 @@ export interface DecideDependencies {
 }
 
 /** Parses a commands-topic record; null when it is not a command envelope at all. */
-export function parseCommand(value: Buffer | null): CommandEnvelope | { invalid: TidemarkError; commandId: string; aggregateId: string } | null {
+export function parseCommand(
+  value: Buffer | null,
+): CommandEnvelope | { invalid: TidemarkError; commandId: string; aggregateId: string } | null {
   if (!value) return null;
   let json: unknown;
   try {
@@ -47,7 +56,9 @@ export function parseCommand(value: Buffer | null): CommandEnvelope | { invalid:
 }
 
 function invalidOutcome(commandId: string, aggregateId: string, error: TidemarkError): CommandOutcome {
-  const issues = Array.isArray(error.details?.issues) ? (error.details.issues as { path: string; message: string }[]) : [];
+  const issues = Array.isArray(error.details?.issues)
+    ? (error.details.issues as { path: string; message: string }[])
+    : [];
   return { status: 'invalid', commandId, aggregateId, code: error.code, message: error.message, issues };
 }
 
@@ -69,7 +80,9 @@ export function decideCommand(
   };
   const expected = command.expectedVersion;
   const matches =
-    expected === undefined || expected === 'any' || (expected === 'new' ? current.version === 0 : expected === current.version);
+    expected === undefined ||
+    expected === 'any' ||
+    (expected === 'new' ? current.version === 0 : expected === current.version);
   if (!matches) {
     const outcome: CommandOutcome = {
       status: 'conflict',
@@ -120,7 +133,12 @@ export function decideCommand(
       outcome = invalidOutcome(
         commandId,
         aggregateId,
-        new TidemarkError('DECIDER_ERROR', `the decider failed: ${error instanceof Error ? error.message : String(error)}`, 400, false),
+        new TidemarkError(
+          'DECIDER_ERROR',
+          `the decider failed: ${error instanceof Error ? error.message : String(error)}`,
+          400,
+          false,
+        ),
       );
     }
     overlay.outcomes.set(commandId, outcome);
@@ -143,7 +161,11 @@ export function decideCommand(
       payload: event.payload,
     };
   });
-  const record: AggregateRecord = { version: current.version + events.length, state, position: current.position };
+  const record: AggregateRecord = {
+    version: current.version + events.length,
+    state,
+    position: current.position,
+  };
   overlay.aggregates.set(aggregateId, record);
   const outcome: CommandOutcome = {
     status: 'accepted',

@@ -5,17 +5,18 @@
  * read_committed, then process commands. Each batch is one Kafka transaction: events to <ctx>.events p,
  * outcomes to <ctx>.command-results p, a snapshot now and then, and the command offsets.
  */
+
+import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextTopics, PartitionReader } from '@tidemark/kafka';
+import { GENESIS_EVENT_TYPE } from '@tidemark/kafka';
+import { CommandOutcome, EventEnvelope, encodeToken } from '@tidemark/schemas';
 import type { Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import type { ContextDefinition } from '@tidemark/domain';
-import { CommandOutcome, EventEnvelope, encodeToken } from '@tidemark/schemas';
-import { GENESIS_EVENT_TYPE } from '@tidemark/kafka';
-import type { ContextTopics, PartitionReader } from '@tidemark/kafka';
-import { decideCommand, parseCommand } from './command-handler';
 import type { DecidedCommand } from './command-handler';
-import { BatchOverlay, PartitionState } from './partition-state';
+import { decideCommand, parseCommand } from './command-handler';
 import type { PartitionSnapshot } from './partition-state';
+import { BatchOverlay, PartitionState } from './partition-state';
 
 export interface OwnerSettings {
   context: ContextDefinition;
@@ -89,7 +90,10 @@ export class PartitionOwner {
     for (const record of commands) {
       const command = parseCommand(record.value);
       if (command === null) {
-        this.logger.warn({ partition: this.partition, offset: record.offset }, 'skipping a record that is not a command');
+        this.logger.warn(
+          { partition: this.partition, offset: record.offset },
+          'skipping a record that is not a command',
+        );
         continue;
       }
       if ('invalid' in command) {
@@ -102,7 +106,14 @@ export class PartitionOwner {
           issues: (command.invalid.details?.issues as { path: string; message: string }[] | undefined) ?? [],
         };
         overlay.outcomes.set(command.commandId, outcome);
-        decided.push({ commandId: command.commandId, aggregateId: command.aggregateId, outcome, events: [], record: null, duplicate: false });
+        decided.push({
+          commandId: command.commandId,
+          aggregateId: command.aggregateId,
+          outcome,
+          events: [],
+          record: null,
+          duplicate: false,
+        });
         continue;
       }
       decided.push(decideCommand(context, overlay, command, { newEventId: uuidv7 }));
@@ -183,7 +194,9 @@ export class PartitionOwner {
         snapshot = after.toSnapshot();
         topicMessages.push({
           topic: topics.snapshots,
-          messages: [{ key: `p${this.partition}`, value: JSON.stringify(snapshot), partition: this.partition }],
+          messages: [
+            { key: `p${this.partition}`, value: JSON.stringify(snapshot), partition: this.partition },
+          ],
         });
       }
       const written = await txn.sendBatch({ acks: -1, topicMessages });
@@ -198,7 +211,12 @@ export class PartitionOwner {
       }
       await txn.sendOffsets({
         consumerGroupId: this.settings.consumerGroup,
-        topics: [{ topic: topics.commands, partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }] }],
+        topics: [
+          {
+            topic: topics.commands,
+            partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }],
+          },
+        ],
       });
       lap('offsets');
       await txn.commit();
@@ -248,9 +266,22 @@ async function rebuild(
       if (record.headers.type === GENESIS_EVENT_TYPE || !record.value) continue;
       const event = EventEnvelope.parse(JSON.parse(record.value.toString('utf8')));
       const id = event.aggregate.id;
-      const current = state.aggregates.get(id) ?? { version: 0, state: context.decider.initialState(), position: null };
+      const current = state.aggregates.get(id) ?? {
+        version: 0,
+        state: context.decider.initialState(),
+        position: null,
+      };
       if (event.version !== current.version + 1) {
-        logger.error({ partition, offset: record.offset, aggregate: id, version: event.version, expected: current.version + 1 }, 'version gap in the events log');
+        logger.error(
+          {
+            partition,
+            offset: record.offset,
+            aggregate: id,
+            version: event.version,
+            expected: current.version + 1,
+          },
+          'version gap in the events log',
+        );
       }
       const payload = context.events.read(event.type, event.schemaVersion, event.payload);
       state.aggregates.set(id, {
@@ -276,7 +307,11 @@ async function rebuild(
   return { state, replayedEvents };
 }
 
-async function latestSnapshot(partition: number, reader: PartitionReader, topic: string): Promise<PartitionSnapshot | null> {
+async function latestSnapshot(
+  partition: number,
+  reader: PartitionReader,
+  topic: string,
+): Promise<PartitionSnapshot | null> {
   const end = await reader.endOffset(topic, partition);
   // Each snapshot is a record plus a commit marker; look back further only when the tail holds none.
   for (let lookBack = 16; ; lookBack *= 8) {

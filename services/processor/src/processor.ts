@@ -8,14 +8,14 @@
  * until the next rebalance: the fence means someone else owns it now.
  */
 import { randomUUID } from 'node:crypto';
+import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextTopics } from '@tidemark/kafka';
+import { createKafka, ensureTopicIdentity, PartitionReader, provisionContextTopics } from '@tidemark/kafka';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, Summary } from 'prom-client';
-import type { ContextDefinition } from '@tidemark/domain';
-import { PartitionReader, createKafka, ensureTopicIdentity, provisionContextTopics } from '@tidemark/kafka';
-import type { ContextTopics } from '@tidemark/kafka';
-import { PartitionOwner } from './partition-owner';
 import type { OwnerSettings } from './partition-owner';
+import { PartitionOwner } from './partition-owner';
 
 export interface CommandProcessorOptions {
   brokers: string[];
@@ -51,9 +51,20 @@ export function isFencedError(error: unknown): boolean {
     const current = queue.shift();
     if (!current || typeof current !== 'object' || seen.has(current)) continue;
     seen.add(current);
-    const e = current as { code?: unknown; type?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown };
+    const e = current as {
+      code?: unknown;
+      type?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+    };
     if (typeof e.code === 'number' && FENCED_CODES.has(e.code)) return true;
-    if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED' || e.type === 'INVALID_PRODUCER_ID_MAPPING') return true;
+    if (
+      e.type === 'INVALID_PRODUCER_EPOCH' ||
+      e.type === 'PRODUCER_FENCED' ||
+      e.type === 'INVALID_PRODUCER_ID_MAPPING'
+    )
+      return true;
     queue.push(e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return false;
@@ -143,8 +154,16 @@ export class CommandProcessor {
 
   static async start(options: CommandProcessorOptions): Promise<CommandProcessor> {
     const instanceId = options.instanceId ?? randomUUID().slice(0, 8);
-    const logger = options.logger.child({ component: 'processor', context: options.context.name, instanceId });
-    const kafka = createKafka({ brokers: options.brokers, clientId: `tidemark-processor-${instanceId}`, logger });
+    const logger = options.logger.child({
+      component: 'processor',
+      context: options.context.name,
+      instanceId,
+    });
+    const kafka = createKafka({
+      brokers: options.brokers,
+      clientId: `tidemark-processor-${instanceId}`,
+      logger,
+    });
     const admin = kafka.admin();
     await admin.connect();
     let topics: ContextTopics;
@@ -224,7 +243,9 @@ export class CommandProcessor {
     const current = this.owned.get(partition);
     if (current && current.generation === this.generation) return current;
     if (this.fencedAt.get(partition) === this.generation) {
-      throw new Error(`partition ${partition} was fenced by a newer owner; waiting for the group to rebalance`);
+      throw new Error(
+        `partition ${partition} was fenced by a newer owner; waiting for the group to rebalance`,
+      );
     }
     const pending = this.takingOver.get(partition);
     if (pending) return pending;
@@ -245,7 +266,10 @@ export class CommandProcessor {
       this.metrics.takeovers.inc(this.metrics.labels);
       this.metrics.rebuildSeconds.observe(this.metrics.labels, (Date.now() - started) / 1000);
       this.metrics.owned.set(this.metrics.labels, this.owned.size);
-      this.logger.info({ partition, generation, replayedEvents, ms: Date.now() - started }, 'partition taken over');
+      this.logger.info(
+        { partition, generation, replayedEvents, ms: Date.now() - started },
+        'partition taken over',
+      );
       return entry;
     })();
     this.takingOver.set(partition, takeover);
@@ -256,7 +280,13 @@ export class CommandProcessor {
     }
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     const { owner } = await this.ownerFor(partition);
     const messages = batch.messages;
@@ -265,14 +295,23 @@ export class CommandProcessor {
       const chunk = messages.slice(start, start + this.options.maxBatch);
       const started = process.hrtime.bigint();
       try {
-        const result = await owner.processBatch(chunk.map((m) => ({ offset: Number(m.offset), value: m.value })));
+        const result = await owner.processBatch(
+          chunk.map((m) => ({ offset: Number(m.offset), value: m.value })),
+        );
         for (const d of result.outcomes) {
           const status = d.duplicate ? 'duplicate' : d.outcome.status;
-          this.metrics.commands.inc({ ...this.metrics.labels, type: d.events[0]?.type ?? d.outcome.status, status });
+          this.metrics.commands.inc({
+            ...this.metrics.labels,
+            type: d.events[0]?.type ?? d.outcome.status,
+            status,
+          });
         }
         this.metrics.events.inc(this.metrics.labels, result.eventsWritten);
         this.metrics.batchSize.observe(this.metrics.labels, chunk.length);
-        this.metrics.transactionSeconds.observe(this.metrics.labels, Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.transactionSeconds.observe(
+          this.metrics.labels,
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
       } catch (error) {
         const entry = this.owned.get(partition);
         this.owned.delete(partition);
@@ -282,7 +321,10 @@ export class CommandProcessor {
           this.metrics.fenced.inc(this.metrics.labels);
           this.logger.warn({ partition }, 'fenced by a newer owner of the partition; giving it up');
         } else {
-          this.logger.error({ partition, err: error }, 'batch failed; the partition will be taken over again');
+          this.logger.error(
+            { partition, err: error },
+            'batch failed; the partition will be taken over again',
+          );
         }
         throw error;
       }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const CLI = resolve(__dirname, '../../../ops/bin/tidemark.js');
@@ -13,7 +13,11 @@ export interface ChildProcessor {
 }
 
 /** `tidemark processor` as a child process, ready once it has joined its group. */
-export async function startChildProcessor(name: string, bootstrap: string, partitions: number): Promise<ChildProcessor> {
+export async function startChildProcessor(
+  name: string,
+  bootstrap: string,
+  partitions: number,
+): Promise<ChildProcessor> {
   const child = spawn(
     process.execPath,
     [

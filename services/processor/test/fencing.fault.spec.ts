@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PartitionReader, partitionForKey } from '@tidemark/kafka';
-import { EventEnvelope } from '@tidemark/schemas';
 import type { CommandOutcome } from '@tidemark/schemas';
-import { startChildProcessor } from './child-processor';
+import { EventEnvelope } from '@tidemark/schemas';
 import type { ChildProcessor } from './child-processor';
+import { startChildProcessor } from './child-processor';
 import { CommandClient, publishPayload, startTestBroker } from './harness';
 
 const PARTITIONS = 4;
@@ -63,10 +63,17 @@ describe('fencing: processors killed and paused under load', () => {
     await Promise.all(workers);
 
     const outcomes = await Promise.all(
-      sent.map(async (s) => ({ ...s, outcome: await Promise.race([s.promise, sleep(30_000).then(() => null)]) })),
+      sent.map(async (s) => ({
+        ...s,
+        outcome: await Promise.race([s.promise, sleep(30_000).then(() => null)]),
+      })),
     );
     const unanswered = outcomes.filter((o) => o.outcome === null);
-    assert.deepEqual(unanswered.map((o) => o.commandId), [], 'every command got an outcome');
+    assert.deepEqual(
+      unanswered.map((o) => o.commandId),
+      [],
+      'every command got an outcome',
+    );
 
     // Read the whole events log under read_committed.
     const reader = PartitionReader.create([bootstrap]);
@@ -76,7 +83,11 @@ describe('fencing: processors killed and paused under load', () => {
       await reader.read('listings.events', p, 0, end, (records) => {
         for (const r of records) {
           if (r.headers.type === 'tidemark.genesis') continue;
-          log.push({ partition: p, event: EventEnvelope.parse(JSON.parse(r.value?.toString() ?? '')), producer: r.headers.producer ?? '' });
+          log.push({
+            partition: p,
+            event: EventEnvelope.parse(JSON.parse(r.value?.toString() ?? '')),
+            producer: r.headers.producer ?? '',
+          });
         }
       });
     }
@@ -86,10 +97,18 @@ describe('fencing: processors killed and paused under load', () => {
     const byAggregate = new Map<string, number[]>();
     for (const { event, partition } of log) {
       byAggregate.set(event.aggregate.id, [...(byAggregate.get(event.aggregate.id) ?? []), event.version]);
-      assert.equal(partition, partitionForKey(event.aggregate.id, PARTITIONS), 'event in its aggregate partition');
+      assert.equal(
+        partition,
+        partitionForKey(event.aggregate.id, PARTITIONS),
+        'event in its aggregate partition',
+      );
     }
     for (const [id, versions] of byAggregate) {
-      assert.deepEqual(versions, versions.map((_, i) => i + 1), `aggregate ${id}: gapless, ordered, unique versions`);
+      assert.deepEqual(
+        versions,
+        versions.map((_, i) => i + 1),
+        `aggregate ${id}: gapless, ordered, unique versions`,
+      );
     }
     // 2. Every accepted command's events are in the log exactly once; nothing else is.
     const logIds = new Map(log.map(({ event }) => [event.id, event]));
@@ -99,16 +118,25 @@ describe('fencing: processors killed and paused under load', () => {
       if (outcome?.status !== 'accepted') continue;
       for (const event of outcome.events) {
         acceptedIds.add(event.id);
-        assert.deepEqual(logIds.get(event.id), event, `event ${event.id} of ${outcome.commandId} is in the log as answered`);
+        assert.deepEqual(
+          logIds.get(event.id),
+          event,
+          `event ${event.id} of ${outcome.commandId} is in the log as answered`,
+        );
       }
     }
-    for (const { event } of log) assert.ok(acceptedIds.has(event.id), `event ${event.id} belongs to an accepted command`);
+    for (const { event } of log)
+      assert.ok(acceptedIds.has(event.id), `event ${event.id} belongs to an accepted command`);
     // 3. Rejected or conflicting commands appended nothing.
     const commandsInLog = new Set(log.map(({ event }) => event.commandId));
     for (const { outcome, commandId } of outcomes) {
-      if (outcome && outcome.status !== 'accepted') assert.ok(!commandsInLog.has(commandId), `${commandId} appended nothing`);
+      if (outcome && outcome.status !== 'accepted')
+        assert.ok(!commandsInLog.has(commandId), `${commandId} appended nothing`);
     }
-    assert.ok(outcomes.filter((o) => o.outcome?.status === 'accepted').length > 100, 'the load did real work');
+    assert.ok(
+      outcomes.filter((o) => o.outcome?.status === 'accepted').length > 100,
+      'the load did real work',
+    );
     assert.ok(new Set(log.map((l) => l.producer)).size >= 2, 'more than one processor wrote');
   });
 });

@@ -2,12 +2,12 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker } from '@tidemark/broker';
 import type { RunningBroker } from '@tidemark/broker';
-import { CommandOutcome } from '@tidemark/schemas';
+import { startBroker } from '@tidemark/broker';
 import type { CommandEnvelope, ExpectedVersion } from '@tidemark/schemas';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { CommandOutcome } from '@tidemark/schemas';
 import type { Consumer, Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 
 export async function startTestBroker(): Promise<{ broker: RunningBroker; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tidemark-processor-'));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { listingsContext } from '@tidemark/listings';
 import type { ContextDefinition } from '@tidemark/domain';
 import { PartitionReader } from '@tidemark/kafka';
-import { EventEnvelope, decodeToken } from '@tidemark/schemas';
+import { listingsContext } from '@tidemark/listings';
+import { decodeToken, EventEnvelope } from '@tidemark/schemas';
 import pino from 'pino';
 import { CommandProcessor } from '../src';
 import { CommandClient, publishPayload, startTestBroker } from './harness';
@@ -37,7 +37,13 @@ describe('command processor against the embedded broker', () => {
   });
 
   test('accepts, rejects, detects conflicts and deduplicates; events carry gapless versions in the key partition', async () => {
-    const published = await client.send('c-1', 'PublishListing', 'listing-1', publishPayload('s1', 1000), 'new');
+    const published = await client.send(
+      'c-1',
+      'PublishListing',
+      'listing-1',
+      publishPayload('s1', 1000),
+      'new',
+    );
     assert.equal(published.status, 'accepted');
     assert.ok(published.status === 'accepted');
     assert.equal(published.aggregateVersion, 1);
@@ -50,7 +56,13 @@ describe('command processor against the embedded broker', () => {
     assert.equal(price.aggregateVersion, 2);
 
     const conflict = await client.send('c-3', 'ChangePrice', 'listing-1', { priceCents: 800 }, 1);
-    assert.deepEqual(conflict, { status: 'conflict', commandId: 'c-3', aggregateId: 'listing-1', expectedVersion: 1, currentVersion: 2 });
+    assert.deepEqual(conflict, {
+      status: 'conflict',
+      commandId: 'c-3',
+      aggregateId: 'listing-1',
+      expectedVersion: 1,
+      currentVersion: 2,
+    });
 
     const again = await client.send('c-4', 'PublishListing', 'listing-1', publishPayload('s1', 1000));
     assert.equal(again.status, 'rejected');
@@ -66,7 +78,9 @@ describe('command processor against the embedded broker', () => {
     // Many aggregates, concurrently, with snapshots every 7 events.
     const ids = Array.from({ length: 40 }, (_, i) => `agg-${i}`);
     const outcomes = await Promise.all(
-      ids.map((id, i) => client.send(`pub-${id}`, 'PublishListing', id, publishPayload(`s${i % 5}`, 100 + i), 'new')),
+      ids.map((id, i) =>
+        client.send(`pub-${id}`, 'PublishListing', id, publishPayload(`s${i % 5}`, 100 + i), 'new'),
+      ),
     );
     assert.ok(outcomes.every((o) => o.status === 'accepted'));
     for (let round = 0; round < 3; round++) {
@@ -110,6 +124,11 @@ describe('command processor against the embedded broker', () => {
     reader.close();
     assert.deepEqual(versions.get('listing-1'), [1, 2, 3]);
     assert.deepEqual(versions.get('agg-3'), [1, 2, 3, 4, 5]);
-    for (const [id, list] of versions) assert.deepEqual(list, list.map((_, i) => i + 1), `gapless ${id}`);
+    for (const [id, list] of versions)
+      assert.deepEqual(
+        list,
+        list.map((_, i) => i + 1),
+        `gapless ${id}`,
+      );
   });
 });

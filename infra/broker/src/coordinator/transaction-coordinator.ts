@@ -424,7 +424,10 @@ export class DiskTransactionCoordinator implements TransactionCoordinator {
       );
     });
     if (offsetsResult?.status === 'rejected') {
-      this.logger.error({ err: offsetsResult.reason, transactionalId: txn.id }, 'applying transactional offsets failed');
+      this.logger.error(
+        { err: offsetsResult.reason, transactionalId: txn.id },
+        'applying transactional offsets failed',
+      );
       failed = true;
     }
     if (failed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -443,7 +446,10 @@ export class DiskTransactionCoordinator implements TransactionCoordinator {
     // The outcome is already decided and applied: recording Complete* need not hold up the answer. Should it be
     // lost in a crash, recovery finds Prepare* and writes the same markers again, which is harmless.
     this.persist(txn).catch((error: unknown) =>
-      this.logger.error({ err: error, transactionalId: txn.id }, 'persisting the completed transaction failed'),
+      this.logger.error(
+        { err: error, transactionalId: txn.id },
+        'persisting the completed transaction failed',
+      ),
     );
     return ErrorCode.NONE;
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Inject, Injectable, SetMetadata } from '@nestjs/common';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { Reflector } from '@nestjs/core';
 import type { ApiKey, ResolvedGatewayOptions } from '../options';
 import { GATEWAY_OPTIONS_RESOLVED } from '../tokens';
@@ -56,9 +57,7 @@ export class ApiKeyAuthenticator {
 @Injectable()
 export class ScopeGuard implements CanActivate {
   constructor(
-    // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
     private readonly reflector: Reflector,
-    // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
     private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 

@@ -1,3 +1,4 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { ContextDefinition } from '@tidemark/domain';
 import type { CommandEnvelope, CommandOutcome, Issue } from '@tidemark/schemas';
 import {
@@ -7,9 +8,9 @@ import {
   TidemarkError,
   zodIssues,
 } from '@tidemark/schemas';
-import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { GatewayMetrics } from '../metrics';
 import type { ResolvedGatewayOptions } from '../options';
 import { COMMAND_TRANSPORT, GATEWAY_LOGGER, GATEWAY_OPTIONS_RESOLVED } from '../tokens';
@@ -46,7 +47,6 @@ export class CommandService {
     @Inject(GATEWAY_OPTIONS_RESOLVED) private readonly options: ResolvedGatewayOptions,
     @Inject(COMMAND_TRANSPORT) private readonly transport: CommandTransport,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
-    // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -60,7 +60,11 @@ export class CommandService {
     const context = this.context(input.context);
     const request = parseRequest(input.body);
     const idempotencyKey = headerValue('Idempotency-Key', input.idempotencyKey);
-    if (idempotencyKey !== undefined && request.commandId !== undefined && idempotencyKey !== request.commandId) {
+    if (
+      idempotencyKey !== undefined &&
+      request.commandId !== undefined &&
+      idempotencyKey !== request.commandId
+    ) {
       throw new TidemarkError(
         'IDEMPOTENCY_KEY_MISMATCH',
         'the Idempotency-Key header and the body commandId differ',
@@ -154,9 +158,15 @@ export class CommandService {
     const context = this.context(contextName);
     const outcome = this.transport.lookupOutcome(context.name, commandId);
     if (!outcome) {
-      throw new TidemarkError('COMMAND_NOT_FOUND', `no outcome is known for command '${commandId}'`, 404, false, {
-        commandId,
-      });
+      throw new TidemarkError(
+        'COMMAND_NOT_FOUND',
+        `no outcome is known for command '${commandId}'`,
+        404,
+        false,
+        {
+          commandId,
+        },
+      );
     }
     return toAnswer(outcome);
   }
@@ -164,7 +174,10 @@ export class CommandService {
   private answer(context: string, type: string, outcome: CommandOutcome): AcceptedAnswer {
     this.metrics.outcomes.inc({ context, type, status: outcome.status });
     if (outcome.status !== 'accepted') {
-      this.logger.debug({ context, type, commandId: outcome.commandId, status: outcome.status }, 'command not accepted');
+      this.logger.debug(
+        { context, type, commandId: outcome.commandId, status: outcome.status },
+        'command not accepted',
+      );
     }
     return toAnswer(outcome);
   }
@@ -236,9 +249,15 @@ function headerValue(name: string, value: string | undefined): string | undefine
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (trimmed.length === 0 || trimmed.length > HEADER_VALUE_MAX) {
-    throw new TidemarkError('HEADER_INVALID', `${name} must be 1 to ${HEADER_VALUE_MAX} characters`, 400, false, {
-      header: name,
-    });
+    throw new TidemarkError(
+      'HEADER_INVALID',
+      `${name} must be 1 to ${HEADER_VALUE_MAX} characters`,
+      400,
+      false,
+      {
+        header: name,
+      },
+    );
   }
   return trimmed;
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { RequireScope, ScopeGuard } from './auth';
+import type { AcceptedAnswer } from './command.service';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { CommandService } from './command.service';
-import type { AcceptedAnswer } from './command.service';
-import { RequireScope, ScopeGuard } from './auth';
 import type { GatewayRequest, GatewayResponse } from './request';
 import { header } from './request';
 

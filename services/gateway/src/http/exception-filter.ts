@@ -51,7 +51,9 @@ function bodyParserError(error: unknown): BodyParserError | undefined {
 }
 
 /** Maps what a request failed with to the answer; undefined for an unexpected error (a 500). */
-export function mapKnownError(exception: unknown): Omit<ErrorAnswer, 'headers'> & { headers?: Record<string, string> } | undefined {
+export function mapKnownError(
+  exception: unknown,
+): (Omit<ErrorAnswer, 'headers'> & { headers?: Record<string, string> }) | undefined {
   if (exception instanceof TidemarkError) {
     return {
       status: exception.status,
@@ -62,7 +64,8 @@ export function mapKnownError(exception: unknown): Omit<ErrorAnswer, 'headers'> 
       ...(exception instanceof GatewayError ? { headers: { ...exception.headers } } : {}),
     };
   }
-  const parser = bodyParserError(exception) ?? bodyParserError(exception instanceof Error ? exception.cause : undefined);
+  const parser =
+    bodyParserError(exception) ?? bodyParserError(exception instanceof Error ? exception.cause : undefined);
   if (parser) {
     switch (parser.type) {
       case 'entity.too.large':
@@ -74,7 +77,12 @@ export function mapKnownError(exception: unknown): Omit<ErrorAnswer, 'headers'> 
           ...(typeof parser.limit === 'number' ? { details: { limitBytes: parser.limit } } : {}),
         };
       case 'entity.parse.failed':
-        return { status: 400, code: 'MALFORMED_JSON', message: 'the request body is not valid JSON', retryable: false };
+        return {
+          status: 400,
+          code: 'MALFORMED_JSON',
+          message: 'the request body is not valid JSON',
+          retryable: false,
+        };
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return {
@@ -140,7 +148,11 @@ export class GatewayExceptionFilter implements ExceptionFilter {
         headers: {},
       };
     }
-    if ((answer.status === 429 || answer.status === 503) && answer.retryable && !answer.headers['Retry-After']) {
+    if (
+      (answer.status === 429 || answer.status === 503) &&
+      answer.retryable &&
+      !answer.headers['Retry-After']
+    ) {
       answer.headers['Retry-After'] = String(DEFAULT_RETRY_AFTER_SECONDS);
     }
     answeredCodes.set(response, answer.code);

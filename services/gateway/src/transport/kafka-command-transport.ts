@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { noDelaySocketFactory } from '@tidemark/kafka';
 import type { CommandEnvelope } from '@tidemark/schemas';
 import { CommandOutcome, TidemarkError } from '@tidemark/schemas';
 import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
@@ -49,6 +50,9 @@ export class KafkaCommandTransport implements CommandTransport {
   private readonly queue: PendingSend[] = [];
   private flushing = false;
   private closed = false;
+  get isClosed(): boolean {
+    return this.closed;
+  }
   private readonly contexts: ReadonlySet<string>;
 
   private constructor(
@@ -68,6 +72,7 @@ export class KafkaCommandTransport implements CommandTransport {
     if (options.contexts.length === 0) throw new Error('KafkaCommandTransport needs at least one context');
     const logger = options.logger.child({ component: 'kafka-command-transport' });
     const kafka = new Kafka({
+      socketFactory: noDelaySocketFactory,
       clientId: options.clientId ?? 'tidemark-gateway',
       brokers: options.brokers,
       logLevel: logLevel.WARN,
@@ -103,7 +108,13 @@ export class KafkaCommandTransport implements CommandTransport {
           readUncommitted: false,
           allowAutoTopicCreation: false,
           maxWaitTimeInMs: 500,
-          retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
+          retry: {
+            retries: 8,
+            initialRetryTime: 100,
+            maxRetryTime: 2_000,
+            // kafkajs restarts a crashed consumer on a timer, even one crashing while it is disconnected.
+            restartOnFailure: async () => !transport.isClosed,
+          },
         });
         consumers.push(consumer);
         await transport.startConsumer(
@@ -125,8 +136,9 @@ export class KafkaCommandTransport implements CommandTransport {
   }
 
   /**
-   * The group is new: its offsets are set to the end of the results topic before the consumer starts, so that the
-   * consumer begins exactly there (and not at whatever "latest" is when its first fetch happens to run).
+   * The group is new. The end of the results topic is read before the consumer starts and the consumer is sought
+   * there (applied on its first fetch, before it would resolve "latest" itself, which can happen later): every result
+   * written after start() returns is at or past that offset, so none is missed.
    */
   private async startConsumer(
     admin: Admin,
@@ -137,11 +149,6 @@ export class KafkaCommandTransport implements CommandTransport {
   ): Promise<void> {
     const topic = resultsTopic(context);
     const ends = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: false });
     const joined = new Promise<void>((resolve, reject) => {
@@ -168,12 +175,19 @@ export class KafkaCommandTransport implements CommandTransport {
         'results consumer crashed',
       );
     });
-    await consumer.run({
+    const running = consumer.run({
       eachMessage: async ({ message, partition }) => {
         this.receive(context, partition, message.offset, message.key, message.value);
       },
     });
+    // run() has created the consumer group synchronously; the seeks wait for the first fetch after the join.
+    for (const { partition, high } of ends) consumer.seek({ topic, partition, offset: high });
+    await running;
     await joined;
+    this.logger.debug(
+      { topic, groupId, offsets: ends.map((e) => `${e.partition}:${e.high}`) },
+      'results consumer joined',
+    );
   }
 
   private receive(
@@ -198,7 +212,10 @@ export class KafkaCommandTransport implements CommandTransport {
     }
     const keyText = key?.toString('utf8');
     if (keyText !== undefined && keyText !== parsed.data.commandId) {
-      this.logger.warn({ context, partition, offset, key: keyText }, 'command result key differs from its commandId');
+      this.logger.warn(
+        { context, partition, offset, key: keyText },
+        'command result key differs from its commandId',
+      );
     }
     this.book.record(context, parsed.data);
   }
@@ -213,7 +230,9 @@ export class KafkaCommandTransport implements CommandTransport {
 
   send(context: string, command: CommandEnvelope): Promise<void> {
     if (!this.contexts.has(context)) {
-      return Promise.reject(new TidemarkError('CONTEXT_NOT_FOUND', `unknown context '${context}'`, 404, false));
+      return Promise.reject(
+        new TidemarkError('CONTEXT_NOT_FOUND', `unknown context '${context}'`, 404, false),
+      );
     }
     if (this.closed) return Promise.reject(logUnavailable('the command transport is closed'));
     const message: Message = {

@@ -1,4 +1,4 @@
-import type { logCreator, LogEntry } from 'kafkajs';
+import type { LogEntry, logCreator } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -8,7 +8,10 @@ export function pinoLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }: LogEntry) => {
       const { message, ...rest } = log;
       const fields = { kafkajs: namespace, ...rest };
-      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
+      if (message.startsWith('Limiting retries for the idempotent producer')) {
+        // Deliberate: a send must fail in bounded time (LOG_UNAVAILABLE); the retry reuses the command id.
+        logger.debug(fields, message);
+      } else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);
       else logger.trace(fields, message);
     };

@@ -18,7 +18,8 @@ export class OutcomeBook {
   private closed = false;
 
   constructor(private readonly capacity = DEFAULT_OUTCOME_CACHE_SIZE) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error('the outcome cache needs a positive size');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error('the outcome cache needs a positive size');
   }
 
   /** Number of callers currently waiting. */

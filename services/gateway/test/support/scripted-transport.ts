@@ -57,7 +57,13 @@ export class ScriptedTransport implements CommandTransport {
     const base = { commandId: command.commandId, aggregateId: command.aggregateId };
     const id = command.aggregateId;
     if (id.startsWith('reject-')) {
-      return { ...base, status: 'rejected', aggregateVersion: 3, code: 'WIDGET_RETIRED', message: 'the widget is retired' };
+      return {
+        ...base,
+        status: 'rejected',
+        aggregateVersion: 3,
+        code: 'WIDGET_RETIRED',
+        message: 'the widget is retired',
+      };
     }
     if (id.startsWith('conflict-')) {
       return {

@@ -14,7 +14,12 @@ export function widgetsContext(name = 'widgets'): ContextDefinition {
     events: new EventRegistry([
       {
         type: 'WidgetCreated',
-        versions: [{ version: 1, schema: z.object({ name: z.string().min(1), priceCents: z.number().int().positive() }) }],
+        versions: [
+          {
+            version: 1,
+            schema: z.object({ name: z.string().min(1), priceCents: z.number().int().positive() }),
+          },
+        ],
       },
       { type: 'WidgetRenamed', versions: [{ version: 1, schema: z.object({ name: z.string().min(1) }) }] },
     ]),

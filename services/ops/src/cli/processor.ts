@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { CommandProcessor } from '@tidemark/processor';
 import pino from 'pino';
-import { serveRegistry } from '../metrics-endpoint';
 import { contextByName } from '../contexts';
+import { serveRegistry } from '../metrics-endpoint';
 import { intOption } from './args';
 import { UsageError } from './usage-error';
 
@@ -44,7 +44,10 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
     return;
   }
   if (!values.brokers) throw new UsageError(`--brokers is required\n\n${HELP}`);
-  const logger = pino({ name: 'tidemark.processor', level: values['log-level'] ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const logger = pino(
+    { name: 'tidemark.processor', level: values['log-level'] ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' },
+    pino.destination(2),
+  );
   const metricsPort = intOption('metrics-port', values['metrics-port'], -1) ?? 9310;
   const processor = await CommandProcessor.start({
     brokers: values.brokers.split(',').map((b) => b.trim()),
@@ -58,8 +61,11 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
     dedupeWindow: intOption('dedupe-window', values['dedupe-window'], 1),
     maxBatch: intOption('max-batch', values['max-batch'], 1),
   });
-  const metrics = metricsPort === -1 ? null : await serveRegistry(processor.registry, '127.0.0.1', metricsPort);
-  process.stdout.write(`processor ready ${values.context ?? 'listings'}${metrics ? ` metrics ${metrics.url}` : ''}\n`);
+  const metrics =
+    metricsPort === -1 ? null : await serveRegistry(processor.registry, '127.0.0.1', metricsPort);
+  process.stdout.write(
+    `processor ready ${values.context ?? 'listings'}${metrics ? ` metrics ${metrics.url}` : ''}\n`,
+  );
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       process.off('SIGINT', stop);

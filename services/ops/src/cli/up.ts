@@ -1,6 +1,6 @@
 import { type Component, createLogger, ensureSystemPackages } from '@tidemark/stack';
-import { startPlatform } from '../platform';
 import type { Platform } from '../platform';
+import { startPlatform } from '../platform';
 import { formatTable, parseUpArgs, UP_HELP, type UpTableRow, UpUsageError } from './up-args';
 import { UsageError } from './usage-error';
 
@@ -91,9 +91,21 @@ export async function runUp(argv: string[]): Promise<void> {
         note: 'broker',
       });
     }
-    rows.push({ component: 'gateway', endpoint: platform.gateway.url, pid: 'in-process', version: '', note: 'commands' });
+    rows.push({
+      component: 'gateway',
+      endpoint: platform.gateway.url,
+      pid: 'in-process',
+      version: '',
+      note: 'commands',
+    });
     for (const processor of platform.processors) {
-      rows.push({ component: 'processor', endpoint: '-', pid: 'in-process', version: '', note: `partitions ${processor.ownedPartitions().join(',')}` });
+      rows.push({
+        component: 'processor',
+        endpoint: '-',
+        pid: 'in-process',
+        version: '',
+        note: `partitions ${processor.ownedPartitions().join(',')}`,
+      });
     }
     process.stdout.write(
       `\nTidemark is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +

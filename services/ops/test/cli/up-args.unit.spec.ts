@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UP_DEFAULT_METRICS_PORT, UP_DEFAULT_PORTS, UP_HELP, UpUsageError, formatTable, parseUpArgs } from '../../src/cli/up-args';
+import {
+  formatTable,
+  parseUpArgs,
+  UP_DEFAULT_METRICS_PORT,
+  UP_DEFAULT_PORTS,
+  UP_HELP,
+  UpUsageError,
+} from '../../src/cli/up-args';
 
 describe('parseUpArgs', () => {
   test('defaults: .tidemark under cwd, fixed ports, every component, in-process broker', () => {
