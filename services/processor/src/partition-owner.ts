@@ -122,6 +122,8 @@ export class PartitionOwner {
     if (lastOffset === undefined) return { outcomes: [], eventsWritten: 0 };
 
     const timings: Record<string, number> = {};
+    const firstReceivedAt = decided.length > 0 ? parseCommandReceivedAt(commands[0]?.value ?? null) : null;
+    if (firstReceivedAt !== null) timings.queued = Date.now() - firstReceivedAt;
     let mark = performance.now();
     const lap = (step: string) => {
       const now = performance.now();
@@ -236,6 +238,13 @@ export class PartitionOwner {
       throw error;
     }
   }
+}
+
+/** When the gateway accepted a command (for the queueing time in debug logs); null if unreadable. */
+function parseCommandReceivedAt(value: Buffer | null): number | null {
+  const match = value ? /"receivedAt":"([^"]+)"/.exec(value.toString('utf8')) : null;
+  const at = match?.[1] ? Date.parse(match[1]) : Number.NaN;
+  return Number.isFinite(at) ? at : null;
 }
 
 async function abortQuietly(txn: Transaction): Promise<void> {

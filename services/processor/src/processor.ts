@@ -215,6 +215,14 @@ export class CommandProcessor {
     return this.settings.topicIdentity;
   }
 
+  get consumerGroup(): string {
+    return this.settings.consumerGroup;
+  }
+
+  get partitionCount(): number {
+    return this.options.partitions;
+  }
+
   ownedPartitions(): number[] {
     return [...this.owned.keys()].sort((a, b) => a - b);
   }

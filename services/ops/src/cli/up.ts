@@ -104,7 +104,7 @@ export async function runUp(argv: string[]): Promise<void> {
         endpoint: '-',
         pid: 'in-process',
         version: '',
-        note: `partitions ${processor.ownedPartitions().join(',')}`,
+        note: `group ${processor.consumerGroup}, ${processor.partitionCount} partitions`,
       });
     }
     process.stdout.write(
