@@ -46,8 +46,15 @@ export async function provisionContextTopics(
         topic,
         numPartitions: options.partitions,
         replicationFactor: options.replicationFactor ?? -1,
-        // Only the latest snapshot per partition key matters.
-        configEntries: topic === topics.snapshots ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        // Only the latest snapshot per partition key matters, and a snapshot of a busy partition outgrows
+        // Kafka's default 1 MB record limit.
+        configEntries:
+          topic === topics.snapshots
+            ? [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'max.message.bytes', value: String(64 * 1024 * 1024) },
+              ]
+            : [],
       })),
     });
   }

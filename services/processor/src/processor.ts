@@ -183,7 +183,7 @@ export class CommandProcessor {
       topics,
       topicIdentity,
       consumerGroup,
-      dedupeWindow: options.dedupeWindow ?? 100_000,
+      dedupeWindow: options.dedupeWindow ?? 10_000,
       snapshotEveryEvents: options.snapshotEveryEvents ?? 5_000,
       transactionTimeoutMs: options.transactionTimeoutMs ?? 30_000,
       instanceId,
@@ -233,6 +233,13 @@ export class CommandProcessor {
         this.generation++;
         const assigned = event.payload.memberAssignment[this.settings.topics.commands] ?? [];
         this.logger.info({ generation: this.generation, assigned }, 'partitions assigned');
+        // Partitions that went elsewhere: their producers are fenced by the new owner anyway; free them now.
+        for (const [partition, entry] of this.owned) {
+          if (assigned.includes(partition)) continue;
+          this.owned.delete(partition);
+          void entry.owner.release();
+        }
+        this.metrics.owned.set(this.metrics.labels, this.owned.size);
         resolve();
       });
     });

@@ -8,3 +8,23 @@ export function intOption(name: string, value: string | undefined, min = 0): num
     throw new UsageError(`--${name} must be an integer >= ${min} (got '${value}')`);
   return parsed;
 }
+
+/** Stays in the foreground until SIGINT or SIGTERM, then runs `stop`; a failed stop sets exit code 1. */
+export function runUntilSignalled(command: string, stop: () => Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolveStop) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      stop().then(
+        () => resolveStop(),
+        (error: unknown) => {
+          process.stderr.write(`tidemark ${command}: stop failed: ${String(error)}\n`);
+          process.exitCode = 1;
+          resolveStop();
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startBroker } from '@tidemark/broker';
-import { intOption } from './args';
+import { intOption, runUntilSignalled } from './args';
 import { UsageError } from './usage-error';
 
 const HELP = `tidemark broker: run the embedded single-node Kafka-protocol broker
@@ -62,19 +62,7 @@ export async function runBrokerCommand(argv: string[]): Promise<void> {
   process.stdout.write(
     `broker ready ${broker.bootstrap}${broker.metricsUrl ? ` metrics ${broker.metricsUrl}` : ''}\n`,
   );
-  await new Promise<void>((resolveStop) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      broker.stop().then(resolveStop, (error: unknown) => {
-        process.stderr.write(`tidemark broker: stop failed: ${String(error)}\n`);
-        process.exitCode = 1;
-        resolveStop();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await runUntilSignalled('broker', () => broker.stop());
 }
 
 function parse(argv: string[]) {

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
+import { serveMetrics } from '@tidemark/broker';
 import { CommandProcessor } from '@tidemark/processor';
 import pino from 'pino';
 import { contextByName } from '../contexts';
-import { serveRegistry } from '../metrics-endpoint';
-import { intOption } from './args';
+import { intOption, runUntilSignalled } from './args';
 import { UsageError } from './usage-error';
 
 const HELP = `tidemark processor: run a command processor for one context
@@ -23,7 +23,7 @@ Options:
   --session-timeout-ms <n>      Consumer group session timeout (default 10000)
   --heartbeat-interval-ms <n>   Heartbeat interval (default 1000)
   --snapshot-every <n>          Events between state snapshots per partition (default 5000)
-  --dedupe-window <n>           Command outcomes remembered per partition for retries (default 100000)
+  --dedupe-window <n>           Command outcomes remembered per partition for retries (default 10000)
   --max-batch <n>               Commands per transaction at most (default 500)
   --instance-id <id>            Name of this instance in logs and event headers (default random)
   --log-level <level>           debug, info, warn or error (default info, or TIDEMARK_LOG_LEVEL)
@@ -62,26 +62,11 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
     maxBatch: intOption('max-batch', values['max-batch'], 1),
   });
   const metrics =
-    metricsPort === -1 ? null : await serveRegistry(processor.registry, '127.0.0.1', metricsPort);
+    metricsPort === -1 ? null : await serveMetrics(processor.registry, '127.0.0.1', metricsPort, () => true);
   process.stdout.write(
     `processor ready ${values.context ?? 'listings'}${metrics ? ` metrics ${metrics.url}` : ''}\n`,
   );
-  await new Promise<void>((resolveStop) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      Promise.all([processor.stop(), metrics?.close()]).then(
-        () => resolveStop(),
-        (error: unknown) => {
-          process.stderr.write(`tidemark processor: stop failed: ${String(error)}\n`);
-          process.exitCode = 1;
-          resolveStop();
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await runUntilSignalled('processor', () => Promise.all([processor.stop(), metrics?.close()]));
 }
 
 function parse(argv: string[]) {
