@@ -146,7 +146,6 @@ export class CommandProcessor {
         help: 'Partitions this instance currently owns',
         labelNames: ['context'] as const,
         registers: [registry],
-        collect: () => undefined,
       }),
       labels,
     };
