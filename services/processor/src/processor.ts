@@ -5,12 +5,18 @@
  * Ownership follows the group: after every rebalance each owned partition is taken over again (fence +
  * rebuild), because a member cannot tell whether another one owned the partition in between (a paused process
  * learns about the rebalance only when it wakes). A partition whose producer was fenced is not taken back
- * until the next rebalance: the fence means someone else owns it now.
+ * until the next rebalance or a session timeout: the fence usually means someone else owns it now.
  */
 import { randomUUID } from 'node:crypto';
 import type { ContextDefinition } from '@tidemark/domain';
 import type { ContextTopics } from '@tidemark/kafka';
-import { createKafka, ensureTopicIdentity, PartitionReader, provisionContextTopics } from '@tidemark/kafka';
+import {
+  createKafka,
+  ensureTopicIdentity,
+  PartitionReader,
+  provisionContextTopics,
+  runSupervised,
+} from '@tidemark/kafka';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, Summary } from 'prom-client';
@@ -74,8 +80,8 @@ export class CommandProcessor {
   readonly registry: Registry;
   private readonly owned = new Map<number, OwnedPartition>();
   private readonly takingOver = new Map<number, Promise<OwnedPartition>>();
-  /** partition -> generation at which its producer was fenced */
-  private readonly fencedAt = new Map<number, number>();
+  /** partition -> when (generation, time) its producer was fenced */
+  private readonly fencedAt = new Map<number, { generation: number; at: number }>();
   private generation = 0;
   private stopped = false;
   private readonly metrics;
@@ -214,6 +220,10 @@ export class CommandProcessor {
     return this.settings.topicIdentity;
   }
 
+  private get sessionTimeoutMs(): number {
+    return this.options.sessionTimeoutMs ?? 10_000;
+  }
+
   get consumerGroup(): string {
     return this.settings.consumerGroup;
   }
@@ -244,19 +254,27 @@ export class CommandProcessor {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.settings.topics.commands, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitions,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await runSupervised(
+      this.consumer,
+      {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitions,
+        eachBatch: (payload) => this.onBatch(payload),
+      },
+      { logger: this.logger, isClosed: () => this.stopped },
+    );
     await joined;
   }
 
   private async ownerFor(partition: number): Promise<OwnedPartition> {
     const current = this.owned.get(partition);
     if (current && current.generation === this.generation) return current;
-    if (this.fencedAt.get(partition) === this.generation) {
+    // Fenced means another owner took the partition, unless the coordinator itself bumped the epoch (a
+    // transaction timeout, a broker restart). A zombie learns of the rebalance at its next heartbeat, well
+    // within a session timeout; a member that is still in the same generation after that really owns it.
+    const fenced = this.fencedAt.get(partition);
+    if (fenced && fenced.generation === this.generation && Date.now() - fenced.at < this.sessionTimeoutMs) {
       throw new Error(
         `partition ${partition} was fenced by a newer owner; waiting for the group to rebalance`,
       );
@@ -331,7 +349,7 @@ export class CommandProcessor {
         this.owned.delete(partition);
         await entry?.owner.release();
         if (isFencedError(error)) {
-          this.fencedAt.set(partition, this.generation);
+          this.fencedAt.set(partition, { generation: this.generation, at: Date.now() });
           this.metrics.fenced.inc(this.metrics.labels);
           this.logger.warn({ partition }, 'fenced by a newer owner of the partition; giving it up');
         } else {

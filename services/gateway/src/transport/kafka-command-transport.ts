@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { noDelaySocketFactory } from '@tidemark/kafka';
+import { noDelaySocketFactory, runSupervised } from '@tidemark/kafka';
 import type { CommandEnvelope } from '@tidemark/schemas';
 import { CommandOutcome, TidemarkError } from '@tidemark/schemas';
 import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
@@ -175,11 +175,15 @@ export class KafkaCommandTransport implements CommandTransport {
         'results consumer crashed',
       );
     });
-    const running = consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        this.receive(context, partition, message.offset, message.key, message.value);
+    const running = runSupervised(
+      consumer,
+      {
+        eachMessage: async ({ message, partition }) => {
+          this.receive(context, partition, message.offset, message.key, message.value);
+        },
       },
-    });
+      { logger: this.logger, isClosed: () => this.isClosed },
+    );
     // run() has created the consumer group synchronously; the seeks wait for the first fetch after the join.
     for (const { partition, high } of ends) consumer.seek({ topic, partition, offset: high });
     await running;
