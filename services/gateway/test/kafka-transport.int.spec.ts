@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunningBroker } from '@tidemark/broker';
 import { startBroker } from '@tidemark/broker';
+import { partitionForKey } from '@tidemark/kafka';
 import type { CommandEnvelope, CommandOutcome } from '@tidemark/schemas';
 import { TidemarkError } from '@tidemark/schemas';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { KafkaCommandTransport } from '../src';
-import { javaPartition } from './support/murmur2';
 
 const logger = pino(
   { level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' },
@@ -144,7 +144,7 @@ describe('KafkaCommandTransport against the embedded broker', () => {
       const key = message.key?.toString('utf8') ?? '';
       const envelope = sent.find((c) => c.aggregateId === key);
       assert.ok(envelope, `a command keyed ${key}`);
-      assert.equal(partition, javaPartition(key, PARTITIONS), `partition of ${key}`);
+      assert.equal(partition, partitionForKey(key, PARTITIONS), `partition of ${key}`);
       partitionsUsed.add(partition);
       assert.deepEqual(JSON.parse(message.value?.toString('utf8') ?? 'null'), envelope);
       assert.equal(message.headers?.type?.toString(), 'CreateWidget');

@@ -1,22 +1,15 @@
 import type { BrokerConfig } from '../../src/contracts';
+import { DEFAULT_BROKER_CONFIG } from '../../src/server/config';
 
 export function testConfig(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
   return {
-    host: '127.0.0.1',
+    ...DEFAULT_BROKER_CONFIG,
     port: 0,
     dataDir: '',
     nodeId: 0,
     clusterId: 'coordinator-test',
-    autoCreateTopics: true,
-    defaultPartitions: 1,
-    maxFrameBytes: 100 * 1024 * 1024,
     segmentBytes: 1024 * 1024,
-    retentionBytes: null,
-    retentionMs: null,
-    groupInitialRebalanceDelayMs: 0,
-    groupMinSessionTimeoutMs: 100,
     groupMaxSessionTimeoutMs: 300_000,
-    transactionMaxTimeoutMs: 900_000,
     transactionAbortCheckIntervalMs: 60_000,
     ...overrides,
   };

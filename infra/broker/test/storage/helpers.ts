@@ -8,6 +8,7 @@ import Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 import { RecordBatch } from 'kafkajs/src/protocol/recordBatch/v0';
 import { pino } from 'pino';
 import type { BrokerConfig, BrokerMetrics } from '../../src/contracts';
+import { DEFAULT_BROKER_CONFIG } from '../../src/server/config';
 import { openStorage, type Storage } from '../../src/storage';
 
 export interface BatchOptions {
@@ -59,22 +60,12 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
 
 export function testConfig(dataDir: string, overrides: Partial<BrokerConfig> = {}): BrokerConfig {
   return {
-    host: '127.0.0.1',
+    ...DEFAULT_BROKER_CONFIG,
     port: 0,
     dataDir,
-    nodeId: 1,
     clusterId: 'test-cluster',
-    autoCreateTopics: true,
-    defaultPartitions: 1,
-    maxFrameBytes: 100 * 1024 * 1024,
     segmentBytes: 1024 * 1024,
-    retentionBytes: null,
-    retentionMs: null,
-    groupInitialRebalanceDelayMs: 0,
-    groupMinSessionTimeoutMs: 100,
     groupMaxSessionTimeoutMs: 300000,
-    transactionMaxTimeoutMs: 900000,
-    transactionAbortCheckIntervalMs: 1000,
     ...overrides,
   };
 }

@@ -28,3 +28,24 @@ export function runUntilSignalled(command: string, stop: () => Promise<unknown>)
     process.on('SIGTERM', onSignal);
   });
 }
+
+/**
+ * Parses a command's arguments: a parse error is a UsageError that carries the help text; `--help` prints it
+ * and yields null (the command then returns).
+ */
+export function parseOrHelp<T extends { help?: boolean }>(
+  parse: () => { values: T },
+  help: string,
+): T | null {
+  let values: T;
+  try {
+    values = parse().values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${help}`);
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return null;
+  }
+  return values;
+}

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startBroker } from '@tidemark/broker';
-import { intOption, runUntilSignalled } from './args';
-import { UsageError } from './usage-error';
+import { intOption, parseOrHelp, runUntilSignalled } from './args';
 
 const HELP = `tidemark broker: run the embedded single-node Kafka-protocol broker
 
@@ -30,16 +29,8 @@ Prints one line "broker ready <host:port>" on stdout when it accepts connections
 `;
 
 export async function runBrokerCommand(argv: string[]): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+  const values = parseOrHelp(() => parse(argv), HELP);
+  if (values === null) return;
   const metricsPort = intOption('metrics-port', values['metrics-port'], -1) ?? 9308;
   const broker = await startBroker({
     dataDir: values['data-dir'] ?? '.tidemark/broker',

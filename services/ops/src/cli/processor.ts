@@ -3,7 +3,7 @@ import { serveMetrics } from '@tidemark/broker';
 import { CommandProcessor } from '@tidemark/processor';
 import pino from 'pino';
 import { contextByName } from '../contexts';
-import { intOption, runUntilSignalled } from './args';
+import { intOption, parseOrHelp, runUntilSignalled } from './args';
 import { UsageError } from './usage-error';
 
 const HELP = `tidemark processor: run a command processor for one context
@@ -33,16 +33,8 @@ Prints "processor ready <context>" on stdout once it has joined the group; SIGIN
 `;
 
 export async function runProcessorCommand(argv: string[]): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+  const values = parseOrHelp(() => parse(argv), HELP);
+  if (values === null) return;
   if (!values.brokers) throw new UsageError(`--brokers is required\n\n${HELP}`);
   const logger = pino(
     { name: 'tidemark.processor', level: values['log-level'] ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' },
