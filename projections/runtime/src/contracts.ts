@@ -61,7 +61,10 @@ export interface StoredDocument<D extends ProjectionDocument = ProjectionDocumen
  * `unknown` (a cache store lost it, e.g. memcached evicted it: the projector must not fold onto it as if absent,
  * and a read must fall back to a view that knows).
  */
-export type Lookup<D extends ProjectionDocument = ProjectionDocument> = StoredDocument<D> | 'absent' | 'unknown';
+export type Lookup<D extends ProjectionDocument = ProjectionDocument> =
+  | StoredDocument<D>
+  | 'absent'
+  | 'unknown';
 
 export interface DocumentWrite<D extends ProjectionDocument = ProjectionDocument> {
   key: string;
@@ -123,7 +126,10 @@ export interface WatermarkUpdate {
 export interface WatermarkBus {
   publish(updates: readonly WatermarkUpdate[]): Promise<void>;
   /** Calls `listener` for every update; `onReconnect` after a lost connection (reload from the stores). */
-  subscribe(listener: (update: WatermarkUpdate) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  subscribe(
+    listener: (update: WatermarkUpdate) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
