@@ -1,1 +1,2 @@
-export {};
+export * from './naming';
+export * from './sink';

@@ -1,1 +1,6 @@
 export * from './contracts';
+export * from './control';
+export * from './dead-letters';
+export * from './fold';
+export * from './projector';
+export * from './watermark-bus';

@@ -1,1 +1,5 @@
-export {};
+export * from './fixtures';
+export * from './fold';
+export * from './harness';
+export * from './memory-sink';
+export * from './suite';

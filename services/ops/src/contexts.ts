@@ -1,6 +1,8 @@
 /** The contexts this deployment hosts. Adding one: its schemas, its decider, its projections, and a line here. */
 import type { ContextDefinition } from '@tidemark/domain';
 import { listingsContext } from '@tidemark/listings';
+import { listingProjections } from '@tidemark/listings-projections';
+import type { ProjectionDefinition } from '@tidemark/projection-runtime';
 
 export const CONTEXTS: Record<string, ContextDefinition> = {
   [listingsContext.name]: listingsContext as unknown as ContextDefinition,
@@ -11,3 +13,8 @@ export function contextByName(name: string): ContextDefinition {
   if (!context) throw new Error(`unknown context '${name}' (known: ${Object.keys(CONTEXTS).join(', ')})`);
   return context;
 }
+
+/** Each context's projections (read views), at their current versions. */
+export const PROJECTIONS: Record<string, ProjectionDefinition[]> = {
+  [listingsContext.name]: Object.values(listingProjections()) as unknown as ProjectionDefinition[],
+};

@@ -1,2 +1,3 @@
 export * from './contexts';
 export * from './platform';
+export * from './read-path';

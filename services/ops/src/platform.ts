@@ -13,13 +13,15 @@ import type { Component, Stack, StackOptions } from '@tidemark/stack';
 import { startStack, updateEndpointsFile } from '@tidemark/stack';
 import type { Logger } from 'pino';
 import { CONTEXTS } from './contexts';
+import type { QueryService } from './read-path';
+import { ProjectorSet, selectProjections, startQueryService } from './read-path';
 
 export interface PlatformOptions {
   dataDir: string;
   logger: Logger;
   /** Infrastructure to start (default all four). */
   components?: Component[];
-  ports?: StackOptions['ports'] & { gateway?: number };
+  ports?: StackOptions['ports'] & { gateway?: number; query?: number };
   metricsPort?: number | null;
   brokerMode?: StackOptions['brokerMode'];
   /** Partitions of every context's topics (default 8). */
@@ -34,6 +36,16 @@ export interface PlatformOptions {
     /** Keys besides the development key. */
     apiKeys?: { id: string; secret: string; scopes: string[] }[];
   };
+  /**
+   * The read path (needs the postgres component): projectors for every projection of the contexts, and the
+   * query API. Tests that run projectors as separate processes turn `projectors` off.
+   */
+  readPath?: {
+    projectors?: boolean;
+    query?: boolean;
+    queryPort?: number;
+    waitTimeoutMs?: number;
+  };
   writeEndpoints?: boolean;
   handleSignals?: boolean;
   onComponentExit?: StackOptions['onComponentExit'];
@@ -43,9 +55,11 @@ export interface Platform {
   stack: Stack;
   gateway: RunningGateway;
   processors: CommandProcessor[];
+  projectors: ProjectorSet | undefined;
+  query: QueryService | undefined;
   /** A development key with every scope, kept in <dataDir>/dev-api-key across restarts. */
   apiKey: string;
-  endpoints: Stack['endpoints'] & { gateway: string };
+  endpoints: Stack['endpoints'] & { gateway: string; query?: string };
   stop(): Promise<void>;
 }
 
@@ -124,15 +138,58 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...gatewaySettings,
     });
     stops.push(() => gateway.close());
+
+    let projectors: ProjectorSet | undefined;
+    let query: QueryService | undefined;
+    const postgres = stack.endpoints.postgres;
+    const stores = {
+      postgres: postgres ?? '',
+      redis: stack.endpoints.redis,
+      memcached: stack.endpoints.memcached,
+    };
+    if (postgres && options.readPath?.projectors !== false) {
+      projectors = await ProjectorSet.start({
+        brokers: [broker],
+        stores,
+        partitions: options.partitions ?? 8,
+        projections: selectProjections(contexts.map((c) => c.name)),
+        logger: options.logger,
+        sessionTimeoutMs: options.processor?.sessionTimeoutMs,
+        heartbeatIntervalMs: options.processor?.heartbeatIntervalMs,
+      });
+      const running = projectors;
+      stops.push(() => running.stop());
+    }
+    if (postgres && options.readPath?.query !== false) {
+      query = await startQueryService({
+        brokers: [broker],
+        stores,
+        partitions: options.partitions ?? 8,
+        context: 'listings',
+        apiKeys: [{ id: 'development', secret: apiKey, scopes: ['*'] }, ...extraKeys],
+        host: '127.0.0.1',
+        port: options.readPath?.queryPort ?? options.ports?.query ?? 0,
+        waitTimeoutMs: options.readPath?.waitTimeoutMs,
+        logger: options.logger,
+      });
+      const running = query;
+      stops.push(() => running.close());
+    }
     if (options.writeEndpoints) {
-      await updateEndpointsFile(options.dataDir, { gateway: gateway.url, apiKey });
+      await updateEndpointsFile(options.dataDir, {
+        gateway: gateway.url,
+        ...(query ? { query: query.url } : {}),
+        apiKey,
+      });
     }
     return {
       stack,
       gateway,
       processors,
+      projectors,
+      query,
       apiKey,
-      endpoints: { ...stack.endpoints, gateway: gateway.url },
+      endpoints: { ...stack.endpoints, gateway: gateway.url, ...(query ? { query: query.url } : {}) },
       stop,
     };
   } catch (error) {

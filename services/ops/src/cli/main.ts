@@ -1,5 +1,6 @@
 import { runBrokerCommand } from './broker';
 import { runProcessorCommand } from './processor';
+import { runProjectorCommand } from './projector';
 import { runSchemas } from './schemas';
 import { runUp } from './up';
 import { UsageError } from './usage-error';
@@ -12,6 +13,7 @@ Commands:
   up              Start the whole local platform on its embedded default (see: tidemark up --help)
   broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
   processor       Run a context's command processor (see: tidemark processor --help)
+  projector       Run the projectors of a context's read views (see: tidemark projector --help)
   schemas         Check schema compatibility, export JSON Schemas (see: tidemark schemas --help)
   help            Show this text
 
@@ -24,6 +26,7 @@ const commands: Record<string, Command> = {
   up: runUp,
   broker: runBrokerCommand,
   processor: runProcessorCommand,
+  projector: runProjectorCommand,
   schemas: runSchemas,
 };
 

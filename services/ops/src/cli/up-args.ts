@@ -15,6 +15,7 @@ export const UP_DEFAULT_PORTS: Record<Component, number> = {
 };
 export const UP_DEFAULT_METRICS_PORT = 19308;
 export const UP_DEFAULT_GATEWAY_PORT = 18080;
+export const UP_DEFAULT_QUERY_PORT = 18081;
 export const UP_DEFAULT_PARTITIONS = 8;
 export const UP_DEFAULT_DATA_DIR = '.tidemark';
 
@@ -28,6 +29,7 @@ export interface UpArgs {
   metricsPort: number | null;
   brokerMode: BrokerMode;
   gatewayPort: number;
+  queryPort: number;
   /** Partitions of every context's topics. */
   partitions: number;
 }
@@ -35,9 +37,9 @@ export interface UpArgs {
 export const UP_HELP = `tidemark up: start the local Tidemark platform in the foreground
 
 Starts the Kafka-protocol broker, PostgreSQL, Redis and memcached on 127.0.0.1 (installing redis-server and
-memcached with apt-get first when missing and running as root), then a command processor per context and the
-command gateway; writes <data-dir>/endpoints.json (with a development API key), prints what runs where and an
-example command, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
+memcached with apt-get first when missing and running as root), then a command processor per context, the
+command gateway, a projector per projection (Postgres, Redis and memcached views) and the query API; writes <data-dir>/endpoints.json (with a development API key), prints what runs where and an
+example command and read, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
 endpoints.json is removed again. Data persists in the data dir across restarts.
 
 Usage: tidemark up [options]
@@ -52,6 +54,7 @@ Options:
   --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
   --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it)
   --gateway-port <n>       Command gateway HTTP port (default ${UP_DEFAULT_GATEWAY_PORT})
+  --query-port <n>         Query API HTTP port (default ${UP_DEFAULT_QUERY_PORT}; needs the postgres component)
   --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)
   --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
   --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
@@ -123,6 +126,7 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
     metricsPort: metricsPort === -1 ? null : metricsPort,
     brokerMode,
     gatewayPort: port('gateway-port', values['gateway-port'], UP_DEFAULT_GATEWAY_PORT),
+    queryPort: port('query-port', values['query-port'], UP_DEFAULT_QUERY_PORT),
     partitions: partitions(values.partitions),
   };
 }
@@ -136,6 +140,7 @@ function parse(argv: string[]) {
       'data-dir': { type: 'string' },
       'broker-port': { type: 'string' },
       'gateway-port': { type: 'string' },
+      'query-port': { type: 'string' },
       partitions: { type: 'string' },
       'postgres-port': { type: 'string' },
       'redis-port': { type: 'string' },

@@ -52,7 +52,7 @@ export async function runUp(argv: string[]): Promise<void> {
     platform = await startPlatform({
       dataDir: args.dataDir,
       components: args.components,
-      ports: { ...args.ports, gateway: args.gatewayPort },
+      ports: { ...args.ports, gateway: args.gatewayPort, query: args.queryPort },
       partitions: args.partitions,
       metricsPort: args.metricsPort,
       brokerMode: args.brokerMode,
@@ -107,10 +107,29 @@ export async function runUp(argv: string[]): Promise<void> {
         note: `group ${processor.consumerGroup}, ${processor.partitionCount} partitions`,
       });
     }
+    for (const projector of platform.projectors?.projectors ?? []) {
+      const { definition } = projector;
+      rows.push({
+        component: 'projector',
+        endpoint: '-',
+        pid: 'in-process',
+        version: `v${definition.version}`,
+        note: `${definition.context}.${definition.name} -> ${definition.store}`,
+      });
+    }
+    if (platform.query) {
+      rows.push({
+        component: 'query',
+        endpoint: platform.query.url,
+        pid: 'in-process',
+        version: '',
+        note: 'reads',
+      });
+    }
     process.stdout.write(
       `\nTidemark is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +
         `endpoints: ${stack.endpointsFile ?? '-'} (development API key inside)\n\n` +
-        exampleCommands(platform.gateway.url, platform.apiKey) +
+        exampleCommands(platform.gateway.url, platform.query?.url, platform.apiKey) +
         'Press Ctrl-C to stop.\n',
     );
     await new Promise<void>((resolve) => {
@@ -133,8 +152,8 @@ export async function runUp(argv: string[]): Promise<void> {
   setTimeout(() => process.exit(0), 3000).unref();
 }
 
-/** A copy-paste example: a command, and reading its outcome again. */
-function exampleCommands(gateway: string, apiKey: string): string {
+/** A copy-paste example: a command, then reading the view with the command's token. */
+function exampleCommands(gateway: string, query: string | undefined, apiKey: string): string {
   const body = JSON.stringify({
     type: 'PublishListing',
     aggregateId: 'listing-1',
@@ -155,6 +174,12 @@ function exampleCommands(gateway: string, apiKey: string): string {
     `    -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -H 'Idempotency-Key: example-1' \\\n` +
     `    -d '${body}'\n` +
     `  curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}'\n` +
-    `  (the answer's Consistency-Token header is what a read sends back to see its own write)\n\n`
+    (query
+      ? `Then read it with the command's token (the read waits until the view has the write):\n` +
+        `  TOKEN=$(curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}' | sed -E 's/.*"token":"([^"]*)".*/\\1/')\n` +
+        `  curl -si ${query}/v1/listings/listing-1 -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
+        `  curl -s ${query}/v1/listings/listing-1/card -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
+        `  curl -s ${query}/v1/sellers/seller-1/stats -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n\n`
+      : `  (the answer's Consistency-Token header is what a read sends back to see its own write)\n\n`)
   );
 }

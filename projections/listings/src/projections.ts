@@ -1,0 +1,372 @@
+/**
+ * The listings context's projections (DESIGN.md, The example context): a Postgres detail view, Redis per-seller
+ * counters and Memcached listing cards. Pure: each is a fold of the listings events, with no I/O.
+ */
+import type { Location } from '@tidemark/listings';
+import { LISTINGS_CONTEXT_NAME } from '@tidemark/listings';
+import type { FailurePolicy, ProjectionDefinition } from '@tidemark/projection-runtime';
+import type { EventEnvelope } from '@tidemark/schemas';
+import { LISTING_EVENT_TYPES, readListingEvent } from './events';
+
+export const LISTING_DETAIL_PROJECTION = 'listing-detail';
+export const SELLER_STATS_PROJECTION = 'seller-stats';
+export const LISTING_CARD_PROJECTION = 'listing-card';
+
+export type ListingViewStatus = 'active' | 'withdrawn' | 'sold';
+export type ListingLocation = Location;
+
+/** The full listing (Postgres). Type aliases, not interfaces: they must fit ProjectionDocument's index signature. */
+export type ListingDetail = {
+  id: string;
+  sellerId: string;
+  title: string;
+  description: string;
+  category: string;
+  priceCents: number;
+  currency: string;
+  location: ListingLocation;
+  status: ListingViewStatus;
+  /** The aggregate version of the last event applied. */
+  version: number;
+  /** occurredAt of ListingPublished (informational). */
+  publishedAt: string;
+  /** occurredAt of the last event applied (informational). */
+  updatedAt: string;
+  /** Set once sold: the price it sold for. */
+  soldPriceCents?: number;
+  buyerId?: string;
+  withdrawReason?: string;
+};
+
+/**
+ * One partition's share of a seller's counters (Redis, keyScope 'all'): only that partition's listings of the
+ * seller. A read merges the partitions' sub-documents with `merge`.
+ */
+export type SellerStats = {
+  sellerId: string;
+  /** Listings currently active. */
+  activeListings: number;
+  /** Sum of the asking prices of the active listings, per currency (ISO 4217); currencies at zero are left out. */
+  askingValueCents: Record<string, number>;
+  soldListings: number;
+  withdrawnListings: number;
+};
+
+/** A small card for result lists (Memcached). */
+export type ListingCard = {
+  id: string;
+  title: string;
+  priceCents: number;
+  currency: string;
+  city: string;
+  country: string;
+  status: ListingViewStatus;
+  category: string;
+  /** The aggregate version of the last event applied. */
+  version: number;
+};
+
+export interface ListingProjectionOptions {
+  /** Default 1. */
+  version?: number;
+  /** Default 'stop'. */
+  failurePolicy?: FailurePolicy;
+}
+
+const aggregateKey = (event: EventEnvelope): string[] => [event.aggregate.id];
+
+/**
+ * An event at or below the document's aggregate version was applied already: keep the document. Sinks refuse
+ * stale writes by position already; this also makes the fold itself idempotent.
+ */
+const alreadyApplied = (current: { version: number } | null, event: EventEnvelope) =>
+  current !== null && event.version <= current.version;
+
+/** The detail fold. Events are facts: they apply whatever the status (the decider only emits valid ones). */
+export function applyListingDetail(
+  current: ListingDetail | null,
+  event: EventEnvelope,
+): ListingDetail | null {
+  if (alreadyApplied(current, event)) return current;
+  const read = readListingEvent(event);
+  if (!read) return current;
+  const stamp = { version: event.version, updatedAt: event.occurredAt };
+  if (read.type === 'ListingPublished') {
+    // A listing is published once; a second ListingPublished (never emitted) does not reset it.
+    if (current) return { ...current, ...stamp };
+    const { sellerId, title, description, category, priceCents, currency, location } = read.payload;
+    return {
+      id: event.aggregate.id,
+      sellerId,
+      title,
+      description,
+      category,
+      priceCents,
+      currency,
+      location,
+      status: 'active',
+      version: event.version,
+      publishedAt: event.occurredAt,
+      updatedAt: event.occurredAt,
+    };
+  }
+  // An event for a listing never published (impossible from the decider): nothing to show.
+  if (!current) return null;
+  switch (read.type) {
+    case 'PriceChanged':
+      return { ...current, ...stamp, priceCents: read.payload.priceCents, currency: read.payload.currency };
+    case 'DetailsUpdated': {
+      const { title, description, location } = read.payload;
+      return {
+        ...current,
+        ...stamp,
+        ...(title !== undefined ? { title } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(location !== undefined ? { location } : {}),
+      };
+    }
+    case 'ListingWithdrawn': {
+      const { reason } = read.payload;
+      return {
+        ...current,
+        ...stamp,
+        status: 'withdrawn',
+        ...(reason !== undefined ? { withdrawReason: reason } : {}),
+      };
+    }
+    case 'ListingSold': {
+      const { buyerId, priceCents } = read.payload;
+      return {
+        ...current,
+        ...stamp,
+        status: 'sold',
+        soldPriceCents: priceCents,
+        ...(buyerId !== undefined ? { buyerId } : {}),
+      };
+    }
+    default:
+      return current;
+  }
+}
+
+/** The card a detail shows: the query API derives it from Postgres when memcached has lost a card. */
+export function cardFromDetail(detail: ListingDetail): ListingCard;
+export function cardFromDetail(detail: ListingDetail | null): ListingCard | null;
+export function cardFromDetail(detail: ListingDetail | null): ListingCard | null {
+  if (!detail) return null;
+  return {
+    id: detail.id,
+    title: detail.title,
+    priceCents: detail.priceCents,
+    currency: detail.currency,
+    city: detail.location.city,
+    country: detail.location.country,
+    status: detail.status,
+    category: detail.category,
+    version: detail.version,
+  };
+}
+
+/** The card fold: its own fold over the events (not through the detail), kept equal to cardFromDetail by tests. */
+export function applyListingCard(current: ListingCard | null, event: EventEnvelope): ListingCard | null {
+  if (alreadyApplied(current, event)) return current;
+  const read = readListingEvent(event);
+  if (!read) return current;
+  if (read.type === 'ListingPublished') {
+    if (current) return { ...current, version: event.version };
+    const { title, category, priceCents, currency, location } = read.payload;
+    return {
+      id: event.aggregate.id,
+      title,
+      priceCents,
+      currency,
+      city: location.city,
+      country: location.country,
+      status: 'active',
+      category,
+      version: event.version,
+    };
+  }
+  if (!current) return null;
+  const version = event.version;
+  switch (read.type) {
+    case 'PriceChanged':
+      return { ...current, version, priceCents: read.payload.priceCents, currency: read.payload.currency };
+    case 'DetailsUpdated': {
+      const { title, location } = read.payload;
+      return {
+        ...current,
+        version,
+        ...(title !== undefined ? { title } : {}),
+        ...(location !== undefined ? { city: location.city, country: location.country } : {}),
+      };
+    }
+    case 'ListingWithdrawn':
+      return { ...current, version, status: 'withdrawn' };
+    case 'ListingSold':
+      return { ...current, version, status: 'sold' };
+    default:
+      return current;
+  }
+}
+
+export function emptySellerStats(sellerId: string): SellerStats {
+  return { sellerId, activeListings: 0, askingValueCents: {}, soldListings: 0, withdrawnListings: 0 };
+}
+
+function addValue(values: Record<string, number>, currency: string, delta: number): Record<string, number> {
+  const next = { ...values };
+  const sum = (next[currency] ?? 0) + delta;
+  if (sum === 0) delete next[currency];
+  else next[currency] = sum;
+  return next;
+}
+
+/**
+ * The per-partition counters fold. Every event that moves money carries the amounts (the asking price leaving on
+ * withdraw or sale, the previous price on a change), so the fold needs no listing state. PriceChanged only
+ * happens to an active listing (decider rule), so its delta always belongs to the asking value.
+ */
+export function applySellerStats(
+  current: SellerStats | null,
+  event: EventEnvelope,
+  key: string,
+): SellerStats | null {
+  const read = readListingEvent(event);
+  if (!read || read.type === 'DetailsUpdated') return current;
+  const stats = current ?? emptySellerStats(key);
+  switch (read.type) {
+    case 'ListingPublished':
+      return {
+        ...stats,
+        activeListings: stats.activeListings + 1,
+        askingValueCents: addValue(stats.askingValueCents, read.payload.currency, read.payload.priceCents),
+      };
+    case 'PriceChanged':
+      return {
+        ...stats,
+        askingValueCents: addValue(
+          stats.askingValueCents,
+          read.payload.currency,
+          read.payload.priceCents - read.payload.previousPriceCents,
+        ),
+      };
+    case 'ListingWithdrawn':
+      return {
+        ...stats,
+        activeListings: stats.activeListings - 1,
+        withdrawnListings: stats.withdrawnListings + 1,
+        askingValueCents: addValue(stats.askingValueCents, read.payload.currency, -read.payload.priceCents),
+      };
+    case 'ListingSold':
+      return {
+        ...stats,
+        activeListings: stats.activeListings - 1,
+        soldListings: stats.soldListings + 1,
+        askingValueCents: addValue(
+          stats.askingValueCents,
+          read.payload.currency,
+          -read.payload.askingPriceCents,
+        ),
+      };
+    default:
+      return stats;
+  }
+}
+
+/** Sums the partitions' sub-documents of one seller. */
+export function mergeSellerStats(parts: readonly SellerStats[]): SellerStats {
+  let merged = emptySellerStats(parts[0]?.sellerId ?? '');
+  for (const part of parts) {
+    let values = merged.askingValueCents;
+    for (const [currency, cents] of Object.entries(part.askingValueCents))
+      values = addValue(values, currency, cents);
+    merged = {
+      sellerId: merged.sellerId,
+      activeListings: merged.activeListings + part.activeListings,
+      askingValueCents: values,
+      soldListings: merged.soldListings + part.soldListings,
+      withdrawnListings: merged.withdrawnListings + part.withdrawnListings,
+    };
+  }
+  return merged;
+}
+
+/** The seller a stats event counts for, read without validating (keys() must not throw; apply() validates). */
+function sellerKey(event: EventEnvelope): string[] {
+  const payload = event.payload;
+  if (payload && typeof payload === 'object' && 'sellerId' in payload) {
+    const sellerId = (payload as { sellerId: unknown }).sellerId;
+    if (typeof sellerId === 'string' && sellerId.length > 0) return [sellerId];
+  }
+  return [];
+}
+
+const base = (options: ListingProjectionOptions = {}) => ({
+  context: LISTINGS_CONTEXT_NAME,
+  version: options.version ?? 1,
+  failurePolicy: options.failurePolicy ?? ('stop' as FailurePolicy),
+});
+
+export function createListingDetailProjection(
+  options?: ListingProjectionOptions,
+): ProjectionDefinition<ListingDetail> {
+  return {
+    ...base(options),
+    name: LISTING_DETAIL_PROJECTION,
+    store: 'postgres',
+    keyScope: 'aggregate',
+    eventTypes: LISTING_EVENT_TYPES,
+    indexes: ['sellerId', 'category', 'status'],
+    keys: aggregateKey,
+    apply: (current, event) => applyListingDetail(current, event),
+  };
+}
+
+export function createSellerStatsProjection(
+  options?: ListingProjectionOptions,
+): ProjectionDefinition<SellerStats> {
+  return {
+    ...base(options),
+    name: SELLER_STATS_PROJECTION,
+    store: 'redis',
+    keyScope: 'all',
+    eventTypes: ['ListingPublished', 'PriceChanged', 'ListingWithdrawn', 'ListingSold'],
+    keys: sellerKey,
+    apply: applySellerStats,
+    merge: mergeSellerStats,
+  };
+}
+
+export function createListingCardProjection(
+  options?: ListingProjectionOptions,
+): ProjectionDefinition<ListingCard> {
+  return {
+    ...base(options),
+    name: LISTING_CARD_PROJECTION,
+    store: 'memcached',
+    keyScope: 'aggregate',
+    eventTypes: LISTING_EVENT_TYPES,
+    keys: aggregateKey,
+    apply: (current, event) => applyListingCard(current, event),
+  };
+}
+
+export interface ListingProjections {
+  detail: ProjectionDefinition<ListingDetail>;
+  sellerStats: ProjectionDefinition<SellerStats>;
+  card: ProjectionDefinition<ListingCard>;
+}
+
+/** The three projections with the same version and failure policy. */
+export function listingProjections(options?: ListingProjectionOptions): ListingProjections {
+  return {
+    detail: createListingDetailProjection(options),
+    sellerStats: createSellerStatsProjection(options),
+    card: createListingCardProjection(options),
+  };
+}
+
+export const listingDetailProjection = createListingDetailProjection();
+export const sellerStatsProjection = createSellerStatsProjection();
+export const listingCardProjection = createListingCardProjection();

@@ -1,0 +1,814 @@
+/**
+ * The projector of one projection version: a member of consumer group `<ctx>.proj.<name>.v<N>` on
+ * `<ctx>.events` (read_committed) that folds each partition batch onto the sink's documents and commits them
+ * with the partition's checkpoint in one sink commit, then announces the new watermark.
+ *
+ * Positions come from the sink, not from Kafka: the sink's checkpoint is the next offset to apply. Kafka's
+ * committed offsets are only a hint (and what lag tools read). Each batch is checked against the checkpoint
+ * using the offset kafkajs fetched from: a batch that does not contain the checkpoint (a fresh group on an old
+ * sink, a reset sink, or a batch fetched before a seek took effect) is dropped and the consumer is sought to
+ * the checkpoint, so a kafkajs seek race can only cost a refetch, never skip or repeat an event.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createKafka, GENESIS_EVENT_TYPE, PartitionReader, runSupervised } from '@tidemark/kafka';
+import type { EventRegistry } from '@tidemark/schemas';
+import { EventEnvelope } from '@tidemark/schemas';
+import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type {
+  ProjectionControl,
+  ProjectionDefinition,
+  ProjectionDocument,
+  Sink,
+  WatermarkBus,
+} from './contracts';
+import { projectionGroupId } from './contracts';
+import type { DeadLetterRecord, ReplayResultRecord } from './dead-letters';
+import { deadLetterTopic, ensureDeadLetterTopic, ParkedState, readDeadLetterPartition } from './dead-letters';
+import type { FoldRecord, ParkedEvent } from './fold';
+import { foldBatch, replayParked } from './fold';
+
+export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocument> {
+  brokers: string[];
+  definition: ProjectionDefinition<D>;
+  sink: Sink<D>;
+  /** Upcasts stored payloads to the latest schema version. */
+  events: EventRegistry;
+  bus: WatermarkBus;
+  /** When given, the version is registered on start. */
+  control?: ProjectionControl;
+  logger: Logger;
+  /** Registry to add the projector's metrics to (one is created otherwise). */
+  metrics?: Registry;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Events per sink load + commit at most (a fetched batch is split into chunks of this size). */
+  maxBatchEvents?: number;
+  /** Fetch sizes: large so that catching up reads big batches (defaults 16 MB per partition, 64 MB). */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
+  /** Dead-letter policy settings. */
+  deadLetter?: {
+    /** How often owned dead-letter partitions are checked for replay requests (default 1000 ms). */
+    pollIntervalMs?: number;
+    replicationFactor?: number;
+  };
+  /** How often the log end of halted partitions is refreshed for the lag metric (default 5000 ms). */
+  lagRefreshMs?: number;
+  instanceId?: string;
+}
+
+interface PartitionState {
+  generation: number;
+  /** Next offset to apply: the sink's checkpoint as this projector last read or wrote it. */
+  checkpoint: number;
+  /** kafkajs's fetch position is known to follow ours (we processed or sought in this generation). */
+  continuous: boolean;
+  /** A seek we asked for and have not seen a batch from yet. */
+  sought: number | null;
+  parked: ParkedState;
+  /** Next dead-letter partition offset to read. */
+  deadLetterTail: number;
+}
+
+export interface PartitionStatus {
+  partition: number;
+  watermark: number;
+  logEnd: number | null;
+  lag: number | null;
+  owned: boolean;
+  halted: { offset: number; error: string } | null;
+  parkedKeys: number;
+}
+
+interface Metrics {
+  lag: Gauge<'context' | 'projection' | 'version' | 'partition'>;
+  watermark: Gauge<'context' | 'projection' | 'version' | 'partition'>;
+  applied: Counter<'context' | 'projection' | 'version' | 'partition'>;
+  batches: Counter<'context' | 'projection' | 'version' | 'partition'>;
+  batchSeconds: Histogram<'context' | 'projection' | 'version' | 'partition'>;
+  deadLetters: Counter<'context' | 'projection' | 'version' | 'partition'>;
+  halted: Gauge<'context' | 'projection' | 'version' | 'partition'>;
+}
+
+/** Metrics are shared by the projectors of one registry (several versions run side by side). */
+function sharedMetric<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+function createMetrics(registry: Registry): Metrics {
+  const labelNames = ['context', 'projection', 'version', 'partition'] as const;
+  return {
+    lag: sharedMetric(
+      registry,
+      'tidemark_projection_lag_events',
+      () =>
+        new Gauge({
+          name: 'tidemark_projection_lag_events',
+          help: 'Log end offset minus the watermark, per partition (grows while a partition is halted)',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    watermark: sharedMetric(
+      registry,
+      'tidemark_projection_watermark',
+      () =>
+        new Gauge({
+          name: 'tidemark_projection_watermark',
+          help: 'Next offset not applied, per partition',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    applied: sharedMetric(
+      registry,
+      'tidemark_projection_events_applied_total',
+      () =>
+        new Counter({
+          name: 'tidemark_projection_events_applied_total',
+          help: 'Events applied to the view',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    batches: sharedMetric(
+      registry,
+      'tidemark_projection_batches_total',
+      () =>
+        new Counter({
+          name: 'tidemark_projection_batches_total',
+          help: 'Sink commits (one per chunk of a fetched batch)',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    batchSeconds: sharedMetric(
+      registry,
+      'tidemark_projection_batch_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tidemark_projection_batch_duration_seconds',
+          help: 'Decode, load, fold, commit and publish of one chunk',
+          labelNames,
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+    deadLetters: sharedMetric(
+      registry,
+      'tidemark_projection_dead_letters_total',
+      () =>
+        new Counter({
+          name: 'tidemark_projection_dead_letters_total',
+          help: 'Events (or parts of events, per key) dead-lettered',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    halted: sharedMetric(
+      registry,
+      'tidemark_projection_partition_halted',
+      () =>
+        new Gauge({
+          name: 'tidemark_projection_partition_halted',
+          help: '1 while a partition is halted by a poison event (stop policy)',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+  };
+}
+
+function looksLikeEnvelope(value: unknown): value is EventEnvelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const aggregate = v.aggregate as Record<string, unknown> | null | undefined;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.type === 'string' &&
+    v.type.length > 0 &&
+    Number.isInteger(v.schemaVersion) &&
+    (v.schemaVersion as number) > 0 &&
+    typeof aggregate === 'object' &&
+    aggregate !== null &&
+    typeof aggregate.type === 'string' &&
+    typeof aggregate.id === 'string' &&
+    aggregate.id.length > 0 &&
+    Number.isInteger(v.version) &&
+    (v.version as number) > 0 &&
+    typeof v.commandId === 'string' &&
+    typeof v.correlationId === 'string' &&
+    typeof v.causationId === 'string' &&
+    typeof v.occurredAt === 'string' &&
+    'payload' in v
+  );
+}
+
+function headerString(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  if (value === undefined || value === null) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+export class Projector<D extends ProjectionDocument = ProjectionDocument> {
+  readonly registry: Registry;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  readonly definition: ProjectionDefinition<D>;
+  private readonly sink: Sink<D>;
+  private readonly eventTypes: Set<string>;
+  private readonly metrics: Metrics;
+  private readonly states = new Map<number, PartitionState>();
+  private readonly locks = new Map<number, Promise<unknown>>();
+  private readonly watermarks = new Map<number, number>();
+  private readonly logEnds = new Map<number, number>();
+  private readonly halted = new Map<number, { offset: number; error: string }>();
+  private readonly emitter = new EventEmitter();
+  private owned = new Set<number>();
+  private generation = 0;
+  private stopped = false;
+  private timers: NodeJS.Timeout[] = [];
+
+  private constructor(
+    private readonly options: ProjectorOptions<D>,
+    private readonly admin: Admin,
+    private readonly consumer: Consumer,
+    private readonly producer: Producer | null,
+    private readonly reader: PartitionReader,
+    readonly partitionCount: number,
+    private readonly logger: Logger,
+  ) {
+    this.definition = options.definition;
+    this.sink = options.sink;
+    this.groupId = projectionGroupId(options.definition);
+    this.topic = `${options.definition.context}.events`;
+    this.deadLetterTopic = deadLetterTopic(options.definition);
+    this.eventTypes = new Set(options.definition.eventTypes);
+    this.registry = options.metrics ?? new Registry();
+    this.metrics = createMetrics(this.registry);
+    this.emitter.setMaxListeners(0);
+  }
+
+  static async start<D extends ProjectionDocument>(options: ProjectorOptions<D>): Promise<Projector<D>> {
+    const { definition } = options;
+    const instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+    const groupId = projectionGroupId(definition);
+    const logger = options.logger.child({ component: 'projector', projection: groupId, instanceId });
+    const kafka = createKafka({
+      brokers: options.brokers,
+      clientId: `tidemark-projector-${instanceId}`,
+      logger,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `${definition.context}.events`;
+    let partitionCount: number;
+    let producer: Producer | null = null;
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      partitionCount = metadata.topics[0]?.partitions.length ?? 0;
+      if (partitionCount === 0) throw new Error(`${topic} has no partitions`);
+      if (definition.failurePolicy === 'dead-letter') {
+        await ensureDeadLetterTopic(
+          admin,
+          deadLetterTopic(definition),
+          partitionCount,
+          options.deadLetter?.replicationFactor,
+        );
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+      }
+      await options.sink.prepare();
+      await options.control?.register({
+        context: definition.context,
+        name: definition.name,
+        version: definition.version,
+        store: options.sink.store,
+      });
+    } catch (error) {
+      await producer?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      throw error;
+    }
+    const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout * 2,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 16 * 1024 * 1024,
+      maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+    const reader = PartitionReader.create(options.brokers, `tidemark-projector-${instanceId}-reader`);
+    const projector = new Projector(options, admin, consumer, producer, reader, partitionCount, logger);
+    for (const [partition, checkpoint] of await options.sink.checkpoints()) {
+      projector.setWatermark(partition, checkpoint);
+    }
+    await projector.run();
+    logger.info({ partitions: partitionCount, policy: definition.failurePolicy }, 'projector started');
+    return projector;
+  }
+
+  private get labels() {
+    return {
+      context: this.definition.context,
+      projection: this.definition.name,
+      version: String(this.definition.version),
+    };
+  }
+
+  private partitionLabels(partition: number) {
+    return { ...this.labels, partition: String(partition) };
+  }
+
+  private async run(): Promise<void> {
+    const joined = new Promise<void>((resolve) => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+        this.generation++;
+        const assigned = event.payload.memberAssignment[this.topic] ?? [];
+        this.owned = new Set(assigned);
+        for (const partition of [...this.halted.keys()]) {
+          if (!this.owned.has(partition)) this.setHalted(partition, null);
+        }
+        this.logger.info({ generation: this.generation, assigned }, 'partitions assigned');
+        resolve();
+      });
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await runSupervised(
+      this.consumer,
+      {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.partitionCount,
+        eachBatch: (payload) => this.onBatch(payload),
+      },
+      { logger: this.logger, isClosed: () => this.stopped },
+    );
+    await joined;
+    if (this.producer) {
+      const interval = this.options.deadLetter?.pollIntervalMs ?? 1000;
+      this.timers.push(setInterval(() => void this.pollDeadLetters(), interval));
+    }
+    this.timers.push(setInterval(() => void this.refreshHaltedLogEnds(), this.options.lagRefreshMs ?? 5000));
+  }
+
+  /** Runs `task` after every earlier task of the partition (batches and replays never interleave). */
+  private withLock<T>(partition: number, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(partition) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.locks.set(partition, settled);
+    void settled.then(() => {
+      if (this.locks.get(partition) === settled) this.locks.delete(partition);
+    });
+    return next;
+  }
+
+  /** The partition's state for the current generation: reloaded from the sink and dead-letter log on takeover. */
+  private async stateOf(partition: number): Promise<PartitionState> {
+    const existing = this.states.get(partition);
+    if (existing && existing.generation === this.generation) return existing;
+    const generation = this.generation;
+    const checkpoints = await this.sink.checkpoints();
+    const checkpoint = checkpoints.get(partition) ?? 0;
+    const state: PartitionState = {
+      generation,
+      checkpoint,
+      continuous: false,
+      sought: null,
+      parked: new ParkedState(),
+      deadLetterTail: 0,
+    };
+    if (this.producer) await this.syncDeadLetters(partition, state);
+    this.states.set(partition, state);
+    this.setWatermark(partition, checkpoint);
+    this.logger.info(
+      { partition, generation, checkpoint, parkedKeys: state.parked.parkedKeys().size },
+      'partition state loaded from the sink',
+    );
+    return state;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (this.stopped) return;
+    await this.withLock(batch.partition, () => this.processBatch(payload));
+  }
+
+  private async processBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    if (this.stopped || isStale() || this.halted.has(partition)) return;
+    const state = await this.stateOf(partition);
+    this.setLogEnd(partition, Number(batch.highWatermark));
+    const last = Number(batch.lastOffset());
+    // kafkajs keeps the offset it fetched from on the batch (not in its typings).
+    const fetchedOffset = Number(
+      (batch as Batch & { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? last,
+    );
+    if (state.sought !== null && fetchedOffset === state.sought) state.sought = null;
+    const expected = state.checkpoint;
+    const containsCheckpoint = fetchedOffset <= expected && expected <= last + 1;
+    // Ahead of the checkpoint is fine only while kafkajs's position is ours: then the skipped offsets were
+    // control records or aborted data kafkajs resolved by itself.
+    const benignGap = fetchedOffset > expected && state.continuous && state.sought === null;
+    if (!containsCheckpoint && !benignGap) {
+      if (state.sought !== expected || !isStale()) {
+        this.logger.info(
+          { partition, fetchedOffset, checkpoint: expected },
+          'seeking to the sink checkpoint',
+        );
+        state.sought = expected;
+        state.continuous = true;
+        this.consumer.seek({ topic: this.topic, partition, offset: String(expected) });
+      }
+      return;
+    }
+    state.continuous = true;
+    const messages = batch.messages;
+    let start = 0;
+    while (start < messages.length && Number(messages[start]?.offset) < expected) start++;
+    const max = this.options.maxBatchEvents ?? 5000;
+    let committed = expected;
+    if (start >= messages.length) {
+      // Nothing to apply (control records only past the checkpoint): still move the checkpoint.
+      if (last + 1 > expected) committed = await this.processChunk(partition, state, [], last + 1);
+    } else {
+      for (let from = start; from < messages.length; from += max) {
+        if (isStale()) break;
+        const chunk = messages.slice(from, from + max);
+        const isLast = from + max >= messages.length;
+        const checkpoint = isLast ? last + 1 : Number(chunk.at(-1)?.offset) + 1;
+        committed = await this.processChunk(partition, state, chunk, checkpoint);
+        if (this.halted.has(partition)) break;
+        await heartbeat();
+      }
+    }
+    if (committed > expected) {
+      resolveOffset(String(committed - 1));
+      // Kafka's committed offset is only a hint (lag tools, a faster restart); the sink stays the authority.
+      await commitOffsetsIfNecessary({
+        topics: [{ topic: this.topic, partitions: [{ partition, offset: String(committed) }] }],
+      }).catch((error: unknown) =>
+        this.logger.debug({ err: error, partition }, 'offset commit failed (hint only)'),
+      );
+    }
+  }
+
+  private decode(message: KafkaMessage): { envelope: EventEnvelope; raw: unknown } {
+    if (!message.value) throw new Error('record has no value');
+    const raw = JSON.parse(message.value.toString('utf8')) as unknown;
+    // zod on every envelope costs more than the JSON parse while catching up; a structural check covers what
+    // the fold relies on, and zod runs (for its precise error) only when that check fails.
+    const envelope = looksLikeEnvelope(raw) ? { ...raw } : EventEnvelope.parse(raw);
+    envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
+    return { envelope, raw };
+  }
+
+  /** Folds one chunk and commits it with `checkpoint`; returns the checkpoint reached. */
+  private async processChunk(
+    partition: number,
+    state: PartitionState,
+    messages: KafkaMessage[],
+    checkpoint: number,
+  ): Promise<number> {
+    const started = process.hrtime.bigint();
+    const records: FoldRecord[] = [];
+    const raws = new Map<number, unknown>();
+    const keys = new Set<string>();
+    for (const message of messages) {
+      const headerType = headerString(message, 'type');
+      if (headerType === GENESIS_EVENT_TYPE) continue;
+      if (headerType !== undefined && !this.eventTypes.has(headerType)) continue;
+      const offset = Number(message.offset);
+      try {
+        const { envelope, raw } = this.decode(message);
+        if (!this.eventTypes.has(envelope.type)) continue;
+        records.push({ offset, type: envelope.type, event: envelope });
+        if (this.producer) raws.set(offset, raw);
+        try {
+          for (const key of this.definition.keys(envelope)) keys.add(key);
+        } catch {
+          // foldBatch reports it as a poison event.
+        }
+      } catch (error) {
+        records.push({
+          offset,
+          type: headerType ?? 'unknown',
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+        raws.set(offset, message.value?.toString('utf8') ?? null);
+      }
+    }
+    const decoded = process.hrtime.bigint();
+    const loaded = keys.size > 0 ? await this.sink.load(partition, [...keys]) : new Map();
+    const loadedAt = process.hrtime.bigint();
+    const result = foldBatch(this.definition, records, loaded, state.parked.parkedKeys());
+    const folded = process.hrtime.bigint();
+    const labels = this.partitionLabels(partition);
+    if (result.deadLetters.length > 0 && this.producer) {
+      const at = new Date().toISOString();
+      await this.producer.send({
+        topic: this.deadLetterTopic,
+        acks: -1,
+        messages: result.deadLetters.map((d) => {
+          const record: DeadLetterRecord = {
+            kind: 'dead-letter',
+            partition,
+            offset: d.offset,
+            type: d.type,
+            keys: d.keys,
+            error: d.error,
+            ...(d.parkedBehind !== undefined ? { parkedBehind: d.parkedBehind } : {}),
+            at,
+            event: raws.get(d.offset) ?? null,
+          };
+          return { partition, key: `${partition}:${d.offset}`, value: JSON.stringify(record) };
+        }),
+      });
+      // Read them back in log order (with anything else appended meanwhile) to update the parked keys.
+      await this.syncDeadLetters(partition, state);
+      this.metrics.deadLetters.inc(labels, result.deadLetters.length);
+      for (const d of result.deadLetters) {
+        const log = d.parkedBehind === undefined ? this.logger.error : this.logger.warn;
+        log.call(
+          this.logger,
+          { partition, offset: d.offset, type: d.type, keys: d.keys, error: d.error },
+          d.parkedBehind === undefined ? 'event dead-lettered' : 'event parked behind a dead letter',
+        );
+      }
+    }
+    const reached = result.halt ? result.halt.offset : checkpoint;
+    if (reached > state.checkpoint || result.writes.length > 0) {
+      await this.sink.commit(partition, result.writes, Math.max(reached, state.checkpoint));
+    }
+    const committedAt = process.hrtime.bigint();
+    if (reached > state.checkpoint) {
+      state.checkpoint = reached;
+      this.setWatermark(partition, reached);
+      await this.options.bus
+        .publish([
+          {
+            context: this.definition.context,
+            projection: this.definition.name,
+            version: this.definition.version,
+            partition,
+            offset: reached,
+          },
+        ])
+        .catch((error: unknown) =>
+          // The bus only wakes readers; the sink's checkpoint is what they reload.
+          this.logger.warn({ err: error, partition }, 'watermark publish failed'),
+        );
+    }
+    if (result.halt) {
+      const error = result.halt.error.message;
+      this.setHalted(partition, { offset: result.halt.offset, error });
+      this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
+      this.logger.error(
+        { partition, offset: result.halt.offset, type: result.halt.type, err: result.halt.error },
+        'poison event: partition halted (stop policy)',
+      );
+    }
+    this.metrics.applied.inc(labels, result.applied);
+    this.metrics.batches.inc(labels);
+    const ended = process.hrtime.bigint();
+    this.metrics.batchSeconds.observe(labels, Number(ended - started) / 1e9);
+    const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+    this.logger.debug(
+      {
+        partition,
+        events: messages.length,
+        applied: result.applied,
+        writes: result.writes.length,
+        checkpoint: state.checkpoint,
+        decodeMs: ms(started, decoded),
+        loadMs: ms(decoded, loadedAt),
+        foldMs: ms(loadedAt, folded),
+        commitMs: ms(folded, committedAt),
+        publishMs: ms(committedAt, ended),
+      },
+      'batch committed',
+    );
+    return state.checkpoint;
+  }
+
+  /** Reads new records of the partition's dead-letter log into the parked state. */
+  private async syncDeadLetters(partition: number, state: PartitionState): Promise<void> {
+    const { records, end } = await readDeadLetterPartition(
+      this.reader,
+      this.deadLetterTopic,
+      partition,
+      state.deadLetterTail,
+    );
+    for (const record of records) state.parked.apply(record);
+    state.deadLetterTail = end;
+  }
+
+  private async pollDeadLetters(): Promise<void> {
+    for (const partition of this.owned) {
+      if (this.stopped) return;
+      await this.withLock(partition, async () => {
+        if (this.stopped || !this.owned.has(partition)) return;
+        const state = await this.stateOf(partition);
+        await this.syncDeadLetters(partition, state);
+        while (state.parked.requests.length > 0 && !this.stopped) {
+          await this.performReplay(partition, state);
+        }
+      }).catch((error: unknown) =>
+        this.logger.warn({ err: error, partition }, 'dead-letter poll failed; retrying later'),
+      );
+    }
+  }
+
+  /** Re-applies the parked events of the oldest replay request with the code this projector runs. */
+  private async performReplay(partition: number, state: PartitionState): Promise<void> {
+    const request = state.parked.requests[0];
+    if (!request || !this.producer) return;
+    const entries = state.parked.entries(request.keys);
+    const parked: ParkedEvent[] = entries.map(({ offset, key, record }) => {
+      try {
+        const raw = typeof record.event === 'string' ? (JSON.parse(record.event) as unknown) : record.event;
+        const envelope = EventEnvelope.parse(raw);
+        envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
+        return { offset, key, event: envelope };
+      } catch (error) {
+        return { offset, key, event: error instanceof Error ? error : new Error(String(error)) };
+      }
+    });
+    const keys = [...new Set(parked.map((p) => p.key))];
+    const loaded = keys.length > 0 ? await this.sink.load(partition, keys) : new Map();
+    const result = replayParked(this.definition, parked, loaded);
+    if (result.writes.length > 0) await this.sink.commit(partition, result.writes, state.checkpoint);
+    const answer: ReplayResultRecord = {
+      kind: 'replay-result',
+      partition,
+      requestId: request.requestId,
+      replayed: result.replayed,
+      failed: result.failed,
+      at: new Date().toISOString(),
+    };
+    await this.producer.send({
+      topic: this.deadLetterTopic,
+      acks: -1,
+      messages: [{ partition, key: `replay:${request.requestId}`, value: JSON.stringify(answer) }],
+    });
+    await this.syncDeadLetters(partition, state);
+    // A reader waiting on this partition should re-read the replayed documents.
+    if (result.writes.length > 0) {
+      await this.options.bus
+        .publish([
+          {
+            context: this.definition.context,
+            projection: this.definition.name,
+            version: this.definition.version,
+            partition,
+            offset: state.checkpoint,
+          },
+        ])
+        .catch(() => undefined);
+    }
+    this.logger.info(
+      {
+        partition,
+        requestId: request.requestId,
+        replayed: result.replayed.length,
+        stillParked: result.failed.length,
+      },
+      'dead letters replayed',
+    );
+  }
+
+  private async refreshHaltedLogEnds(): Promise<void> {
+    if (this.halted.size === 0 || this.stopped) return;
+    try {
+      for (const { partition, high } of await this.admin.fetchTopicOffsets(this.topic)) {
+        if (this.halted.has(partition)) this.setLogEnd(partition, Number(high));
+      }
+    } catch (error) {
+      this.logger.debug({ err: error }, 'log end refresh failed');
+    }
+  }
+
+  private setWatermark(partition: number, offset: number): void {
+    this.watermarks.set(partition, offset);
+    this.metrics.watermark.set(this.partitionLabels(partition), offset);
+    this.updateLag(partition);
+    this.emitter.emit('watermark');
+  }
+
+  private setLogEnd(partition: number, offset: number): void {
+    this.logEnds.set(partition, offset);
+    this.updateLag(partition);
+  }
+
+  private updateLag(partition: number): void {
+    const end = this.logEnds.get(partition);
+    if (end === undefined) return;
+    this.metrics.lag.set(
+      this.partitionLabels(partition),
+      Math.max(0, end - (this.watermarks.get(partition) ?? 0)),
+    );
+  }
+
+  private setHalted(partition: number, halt: { offset: number; error: string } | null): void {
+    if (halt) this.halted.set(partition, halt);
+    else this.halted.delete(partition);
+    this.metrics.halted.set(this.partitionLabels(partition), halt ? 1 : 0);
+  }
+
+  /** partition -> next offset not applied (what this projector last read or wrote). */
+  watermark(): Map<number, number> {
+    return new Map(this.watermarks);
+  }
+
+  /** partition -> log end minus watermark, for partitions whose log end is known. */
+  lag(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [partition, end] of this.logEnds) {
+      out.set(partition, Math.max(0, end - (this.watermarks.get(partition) ?? 0)));
+    }
+    return out;
+  }
+
+  status(): PartitionStatus[] {
+    const out: PartitionStatus[] = [];
+    for (let partition = 0; partition < this.partitionCount; partition++) {
+      const end = this.logEnds.get(partition);
+      const watermark = this.watermarks.get(partition) ?? 0;
+      out.push({
+        partition,
+        watermark,
+        logEnd: end ?? null,
+        lag: end === undefined ? null : Math.max(0, end - watermark),
+        owned: this.owned.has(partition),
+        halted: this.halted.get(partition) ?? null,
+        parkedKeys: this.states.get(partition)?.parked.parkedKeys().size ?? 0,
+      });
+    }
+    return out;
+  }
+
+  ownedPartitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  /** Resolves once the watermark is >= `positions` on every partition given; rejects after `timeoutMs`. */
+  waitForWatermark(
+    positions: ReadonlyMap<number, number> | Readonly<Record<number, number>>,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    const wanted: [number, number][] =
+      positions instanceof Map
+        ? [...positions]
+        : Object.entries(positions).map(([p, o]) => [Number(p), Number(o)] as [number, number]);
+    const covered = () => wanted.every(([p, o]) => (this.watermarks.get(p) ?? 0) >= o);
+    if (covered()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onWatermark = () => {
+        if (!covered()) return;
+        clearTimeout(timer);
+        this.emitter.off('watermark', onWatermark);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.emitter.off('watermark', onWatermark);
+        reject(
+          new Error(
+            `watermark ${JSON.stringify([...this.watermarks])} did not reach ${JSON.stringify(wanted)} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.emitter.on('watermark', onWatermark);
+    });
+  }
+
+  /** Graceful: finishes the batch in flight (commits it), leaves the group, closes its own clients. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.consumer.disconnect();
+    await Promise.all([...this.locks.values()]);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    this.reader.close();
+    this.logger.info({ watermark: [...this.watermarks] }, 'projector stopped');
+  }
+}

@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { requestObserver } from './http/request-observer';
+import { createQueryLogger, PinoNestLogger } from './logger';
+import { QueryMetrics } from './metrics';
+import type { QueryOptions } from './options';
+import { QueryModule } from './query.module';
+import { WATERMARK_TRACKER } from './tokens';
+import type { WatermarkTracker } from './watermark-tracker';
+
+/**
+ * Builds the query application (not listening yet; the watermark tracker is started). The bus and the control
+ * table stay the caller's; the sinks the views create are closed with the app.
+ */
+export async function createQueryApp(options: QueryOptions): Promise<INestApplication> {
+  const logger = options.logger ?? createQueryLogger();
+  const app = await NestFactory.create<NestExpressApplication>(
+    QueryModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
+    new ExpressAdapter(),
+    {
+      bodyParser: false,
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+      forceCloseConnections: true,
+    },
+  );
+  app.disable('x-powered-by');
+  app.use(requestObserver(app.get(QueryMetrics), logger));
+  await app.init();
+  return app;
+}
+
+export interface RunningQueryApi {
+  url: string;
+  app: INestApplication;
+  /** The watermarks the API knows (for tests and diagnostics). */
+  tracker: WatermarkTracker;
+  close(): Promise<void>;
+}
+
+/** Builds the query API and listens on host:port (port 0: a free one). */
+export async function startQueryApi(
+  options: QueryOptions & { host: string; port: number },
+): Promise<RunningQueryApi> {
+  const { host, port, ...queryOptions } = options;
+  const app = await createQueryApp(queryOptions);
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
+  let closed = false;
+  return {
+    url,
+    app,
+    tracker: app.get<WatermarkTracker>(WATERMARK_TRACKER),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiKey } from '../options';
+
+/** The parts of express's request the query API reads (no @types/express needed). */
+export interface QueryRequest extends IncomingMessage {
+  headers: IncomingHttpHeaders;
+  params: Record<string, string | undefined>;
+  query?: Record<string, unknown>;
+  /** Set by the auth guard. */
+  principal?: ApiKey;
+  /** Set by the request observer. */
+  requestId?: string;
+}
+
+export type QueryResponse = ServerResponse;
+
+/** A single-valued header (the first one when repeated), or undefined. */
+export function header(request: { headers: IncomingHttpHeaders }, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+
+/** The query API's Prometheus metrics, in a registry of its own (several instances can live in one process). */
+export class QueryMetrics {
+  readonly registry = new Registry();
+
+  readonly requestSeconds = new Histogram({
+    name: 'tidemark_query_http_request_duration_seconds',
+    help: 'HTTP request durations by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly waitSeconds = new Histogram({
+    name: 'tidemark_query_consistency_wait_seconds',
+    help: 'Time a read waited for its view to cover the consistency token, by view and outcome (immediate, covered, timeout, aborted, stale)',
+    labelNames: ['view', 'outcome'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly timeouts = new Counter({
+    name: 'tidemark_query_consistency_timeouts_total',
+    help: 'Reads that failed with CONSISTENCY_TIMEOUT, by view',
+    labelNames: ['view'] as const,
+    registers: [this.registry],
+  });
+
+  readonly staleReads = new Counter({
+    name: 'tidemark_query_stale_reads_total',
+    help: 'Reads answered with stale=ok from a view that did not cover the token, by view',
+    labelNames: ['view'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cardFallbacks = new Counter({
+    name: 'tidemark_query_card_fallbacks_total',
+    help: 'Card reads answered from the Postgres detail view because memcached did not know the card (unknown) or failed (error)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly waiting = new Gauge({
+    name: 'tidemark_query_waiting_reads',
+    help: 'Reads currently waiting for a view to cover their token',
+    registers: [this.registry],
+  });
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

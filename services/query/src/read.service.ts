@@ -1,0 +1,395 @@
+/**
+ * Consistent reads (DESIGN.md, Positions and tokens): decode the request's token against the events topic,
+ * refuse one past the end of the log, wait (bounded) until the view's active version covers it, read, and answer
+ * with the view's watermark merged into the request token. "Not found" only comes from a view that covers the
+ * token; a store that does not know ('unknown') is never a 404.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { partitionForKey } from '@tidemark/kafka';
+import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
+import { cardFromDetail, mergeSellerStats } from '@tidemark/listings-projections';
+import type { Lookup, ProjectionDocument, StoredDocument } from '@tidemark/projection-runtime';
+import type { ConsistencyToken } from '@tidemark/schemas';
+import {
+  covers,
+  decodeToken,
+  EMPTY_TOKEN,
+  encodeToken,
+  mergeTokens,
+  TidemarkError,
+  tokenFromPositions,
+} from '@tidemark/schemas';
+import type { Logger } from 'pino';
+import {
+  CONSISTENCY_TIMEOUT,
+  INVALID_ID,
+  LISTING_NOT_FOUND,
+  QueryError,
+  REQUEST_ABORTED,
+  SELLER_NOT_FOUND,
+  TOKEN_AHEAD_OF_LOG,
+  TOPIC_IDENTITY_UNAVAILABLE,
+  VIEW_UNAVAILABLE,
+} from './errors';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
+import { QueryMetrics } from './metrics';
+import type { ResolvedQueryOptions } from './options';
+import { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
+import type { ViewKind } from './views';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
+import { VIEW_PROJECTIONS, ViewSinks } from './views';
+import type { WatermarkTracker } from './watermark-tracker';
+
+/** Longest id accepted (aggregate ids and seller ids are at most 200 characters). */
+export const MAX_ID_LENGTH = 200;
+
+export interface ReadRequest {
+  /** The Consistency-Token request header, if any. */
+  token?: string | undefined;
+  /** stale=ok: no wait; an answer from a view that does not cover the token is marked stale. */
+  stale?: boolean;
+  /** A lower wait bound than the configured one (ms). */
+  waitMs?: number | undefined;
+  /** Fires when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** Where an answer came from (the X-Tidemark-Source header). */
+export type ReadSource = 'postgres' | 'redis' | 'memcached' | 'postgres-fallback';
+
+export interface ReadAnswer<D> {
+  data: D;
+  /** The Consistency-Token to answer with: the view's watermark merged with the request token. */
+  token: string;
+  /** True when the view read did not cover the request token (only with stale=ok). */
+  stale: boolean;
+  source: ReadSource;
+  /** `<projection>.v<N>`: the view version read. */
+  view: string;
+}
+
+interface Reached {
+  view: ViewKind;
+  projection: string;
+  version: number;
+  token: string;
+  stale: boolean;
+}
+
+interface Begun {
+  token: ConsistencyToken;
+  deadline: number;
+  request: ReadRequest;
+}
+
+@Injectable()
+export class ListingsReader {
+  private identity: Promise<string> | undefined;
+  /** Highest log end seen per partition: it only grows, so a token below it needs no round trip. */
+  private readonly knownLogEnds = new Map<number, number>();
+
+  constructor(
+    @Inject(QUERY_OPTIONS_RESOLVED) private readonly options: ResolvedQueryOptions,
+    @Inject(WATERMARK_TRACKER) private readonly tracker: WatermarkTracker,
+    private readonly sinks: ViewSinks,
+    private readonly metrics: QueryMetrics,
+    @Inject(QUERY_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async detail(id: string, request: ReadRequest): Promise<ReadAnswer<ListingDetail>> {
+    validateId(id, 'listing id');
+    const begun = await this.begin(request, 'detail');
+    const reached = await this.reach('detail', begun);
+    const found = await this.lookup(reached, () =>
+      this.sinks.sink('detail', reached.version).read(this.partitionOf(id), id),
+    );
+    const doc = this.knownDocument(found, reached);
+    if (!doc) throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached);
+    return answer(doc, reached, 'postgres');
+  }
+
+  async card(id: string, request: ReadRequest): Promise<ReadAnswer<ListingCard>> {
+    validateId(id, 'listing id');
+    const begun = await this.begin(request, 'cards');
+    const reached = await this.reach('cards', begun);
+    let found: Lookup<ListingCard>;
+    let reason = 'unknown';
+    try {
+      found = await this.sinks.sink('cards', reached.version).read(this.partitionOf(id), id);
+    } catch (error) {
+      // A cache that fails is a cache that does not know: the detail view answers.
+      this.logger.warn({ err: error, id }, 'card read failed; falling back to the detail view');
+      found = 'unknown';
+      reason = 'error';
+    }
+    if (found !== 'unknown') {
+      if (found === 'absent' || found.doc === null) {
+        throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached, 'memcached');
+      }
+      return answer(found.doc, reached, 'memcached');
+    }
+    this.metrics.cardFallbacks.inc({ reason });
+    const fallback = await this.reach('detail', begun);
+    const detail = await this.lookup(fallback, () =>
+      this.sinks.sink('detail', fallback.version).read(this.partitionOf(id), id),
+    );
+    const doc = this.knownDocument(detail, fallback);
+    if (!doc) throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, fallback, 'postgres-fallback');
+    return answer(cardFromDetail(doc), fallback, 'postgres-fallback');
+  }
+
+  async sellerStats(sellerId: string, request: ReadRequest): Promise<ReadAnswer<SellerStats>> {
+    validateId(sellerId, 'seller id');
+    const begun = await this.begin(request, 'sellerStats');
+    const reached = await this.reach('sellerStats', begun);
+    const sink = this.sinks.sink('sellerStats', reached.version);
+    // Every partition may hold a sub-document of the seller (their listings are spread over partitions).
+    const lookups = await this.lookup(reached, () =>
+      Promise.all(
+        Array.from({ length: this.options.partitions }, (_, partition) => sink.read(partition, sellerId)),
+      ),
+    );
+    const parts: SellerStats[] = [];
+    for (const found of lookups) {
+      const doc = this.knownDocument(found, reached);
+      if (doc) parts.push(doc);
+    }
+    if (parts.length === 0) {
+      throw notFound(SELLER_NOT_FOUND, `no listings of seller '${sellerId}'`, { sellerId }, reached);
+    }
+    return answer(mergeSellerStats(parts), reached, 'redis');
+  }
+
+  /** Decodes the token, checks it against the log, and fixes the deadline of the whole read. */
+  private async begin(request: ReadRequest, view: ViewKind): Promise<Begun> {
+    const identity = await this.topicIdentity();
+    const text = request.token?.trim();
+    const token = text ? decodeToken(text, identity) : EMPTY_TOKEN(identity);
+    await this.checkAgainstLog(token, VIEW_PROJECTIONS[view]);
+    const bound = Math.min(request.waitMs ?? this.options.waitTimeoutMs, this.options.waitTimeoutMs);
+    return { token, deadline: Date.now() + bound, request };
+  }
+
+  private topicIdentity(): Promise<string> {
+    if (!this.identity) {
+      const pending = this.options.topicIdentity();
+      this.identity = pending;
+      // A failed lookup is retried by the next read rather than cached.
+      pending.catch(() => {
+        if (this.identity === pending) this.identity = undefined;
+      });
+    }
+    return this.identity.catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'the events topic identity is not available');
+      throw new QueryError(
+        TOPIC_IDENTITY_UNAVAILABLE,
+        'the events topic identity is not known yet',
+        503,
+        true,
+      );
+    });
+  }
+
+  /**
+   * A token past the end of the log can never be covered: 400 rather than a wait. Only offsets above both the
+   * view's watermark and the highest log end seen need a look at the log.
+   */
+  private async checkAgainstLog(token: ConsistencyToken, projection: string): Promise<void> {
+    const watermark = this.tracker.watermark(projection);
+    const unknown: [number, number][] = [];
+    for (const [partition, offset] of token.positions) {
+      if (partition >= this.options.partitions) {
+        throw new QueryError(
+          TOKEN_AHEAD_OF_LOG,
+          `consistency token names partition ${partition}; the events topic has ${this.options.partitions}`,
+          400,
+          false,
+          { partition, partitions: this.options.partitions },
+        );
+      }
+      if (offset <= (watermark.get(partition) ?? 0) || offset <= (this.knownLogEnds.get(partition) ?? 0))
+        continue;
+      unknown.push([partition, offset]);
+    }
+    await Promise.all(
+      unknown.map(async ([partition, offset]) => {
+        let end: number;
+        try {
+          end = await this.options.logEnd(partition);
+        } catch (error) {
+          // Cannot tell: the bounded wait decides (a view cannot pass a log it cannot read either).
+          this.logger.warn({ err: error, partition }, 'could not read the log end of an events partition');
+          return;
+        }
+        if (end > (this.knownLogEnds.get(partition) ?? 0)) this.knownLogEnds.set(partition, end);
+        if (offset > end) {
+          throw new QueryError(
+            TOKEN_AHEAD_OF_LOG,
+            `consistency token is past the end of the log on partition ${partition}`,
+            400,
+            false,
+            { partition, offset, logEnd: end },
+          );
+        }
+      }),
+    );
+  }
+
+  /** Waits (unless stale=ok) until the view's active version covers the token. */
+  private async reach(view: ViewKind, begun: Begun): Promise<Reached> {
+    const projection = VIEW_PROJECTIONS[view];
+    const { token, request } = begun;
+    if (this.tracker.activeVersion(projection) === null) await this.tracker.refresh();
+    for (;;) {
+      const version = this.tracker.activeVersion(projection);
+      if (version === null) {
+        throw new QueryError(
+          VIEW_UNAVAILABLE,
+          `the ${projection} view has no active version yet`,
+          503,
+          true,
+          {
+            view: projection,
+          },
+        );
+      }
+      const watermark = this.tracker.watermark(projection, version);
+      const covered = covers(watermark, token);
+      if (covered || request.stale) {
+        if (!covered) this.metrics.staleReads.inc({ view: projection });
+        return {
+          view,
+          projection,
+          version,
+          stale: !covered,
+          token: encodeToken(mergeTokens(tokenFromPositions(token.topicIdentity, watermark), token)),
+        };
+      }
+      await this.wait(projection, token, begun.deadline, request.signal);
+      // Covered now; the loop re-reads the active version (a cutover in between only moves to one that covers).
+    }
+  }
+
+  private async wait(
+    projection: string,
+    token: ConsistencyToken,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const started = process.hrtime.bigint();
+    let outcome = 'covered';
+    this.metrics.waiting.inc();
+    try {
+      await this.tracker.waitFor(projection, token, Math.max(0, deadline - Date.now()), signal);
+    } catch (error) {
+      const code = error instanceof TidemarkError ? error.code : 'error';
+      outcome = code === CONSISTENCY_TIMEOUT ? 'timeout' : code === REQUEST_ABORTED ? 'aborted' : 'error';
+      if (outcome === 'timeout') this.metrics.timeouts.inc({ view: projection });
+      throw error;
+    } finally {
+      this.metrics.waiting.dec();
+      this.metrics.waitSeconds.observe(
+        { view: projection, outcome },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    }
+  }
+
+  /** A store that fails answers 503 (retryable), not 500. */
+  private async lookup<T>(reached: Reached, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof TidemarkError) throw error;
+      this.logger.warn({ err: error, view: reached.projection }, 'view read failed');
+      throw new QueryError(VIEW_UNAVAILABLE, `the ${reached.projection} view cannot be read now`, 503, true, {
+        view: reached.projection,
+      });
+    }
+  }
+
+  /** The document, or null for absent/tombstone; 'unknown' from a store of record is a 503, never a 404. */
+  private knownDocument<D extends ProjectionDocument>(found: Lookup<D>, reached: Reached): D | null {
+    if (found === 'absent') return null;
+    if (found === 'unknown') {
+      throw new QueryError(
+        VIEW_UNAVAILABLE,
+        `the ${reached.projection} view does not know this key`,
+        503,
+        true,
+        {
+          view: reached.projection,
+        },
+      );
+    }
+    return (found as StoredDocument<D>).doc;
+  }
+
+  private partitionOf(id: string): number {
+    return partitionForKey(id, this.options.partitions);
+  }
+}
+
+function answer<D>(data: D, reached: Reached, source: ReadSource): ReadAnswer<D> {
+  return {
+    data,
+    token: reached.token,
+    stale: reached.stale,
+    source,
+    view: `${reached.projection}.v${reached.version}`,
+  };
+}
+
+/** Headers an answer (or a 404) carries. */
+export function answerHeaders(answer: Pick<ReadAnswer<unknown>, 'token' | 'stale' | 'source' | 'view'>) {
+  return {
+    'Consistency-Token': answer.token,
+    ...(answer.stale ? { 'Consistency-Stale': 'true' } : {}),
+    'X-Tidemark-Source': answer.source,
+    'X-Tidemark-View': answer.view,
+    'Cache-Control': 'no-store',
+  };
+}
+
+const SOURCES: Record<ViewKind, ReadSource> = {
+  detail: 'postgres',
+  sellerStats: 'redis',
+  cards: 'memcached',
+};
+
+function notFound(
+  code: string,
+  message: string,
+  details: Record<string, unknown>,
+  reached: Reached,
+  source: ReadSource = SOURCES[reached.view],
+): QueryError {
+  return new QueryError(
+    code,
+    message,
+    404,
+    false,
+    { ...details, ...(reached.stale ? { stale: true } : {}) },
+    answerHeaders({
+      token: reached.token,
+      stale: reached.stale,
+      source,
+      view: `${reached.projection}.v${reached.version}`,
+    }),
+  );
+}
+
+export function validateId(id: string, what: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
+    throw new QueryError(
+      INVALID_ID,
+      `${what} must be 1 to ${MAX_ID_LENGTH} characters without control characters`,
+      400,
+      false,
+      {
+        maxLength: MAX_ID_LENGTH,
+      },
+    );
+  }
+}
