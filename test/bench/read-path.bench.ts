@@ -897,7 +897,9 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------- report
   const out: string[] = [
     '',
-    `Read path: ${events.toLocaleString('en')} events (${plan.aggregates.toLocaleString('en')} listings x ${PER_AGGREGATE}: publish, price, details, price, withdraw/sell/price), ${partitions} partitions`,
+    catchUps.length > 0 || emmett.length > 0 || raw
+      ? `Read path: ${events.toLocaleString('en')} events (${plan.aggregates.toLocaleString('en')} listings x ${PER_AGGREGATE}: publish, price, details, price, withdraw/sell/price), ${partitions} partitions`
+      : `Read path: ${partitions} partitions`,
     '',
   ];
   const pgDetail = catchUps.find((r) => r.store === 'postgres');

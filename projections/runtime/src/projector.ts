@@ -402,7 +402,17 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (this.stopped) return;
-    await this.withLock(batch.partition, () => this.processBatch(payload));
+    // kafkajs only heartbeats between batches; a big catch-up batch (load + commit of thousands of documents)
+    // can outlast the session timeout, so keep the membership alive while it runs (kafkajs throttles these).
+    const keepAlive = setInterval(
+      () => void payload.heartbeat().catch(() => undefined),
+      this.options.heartbeatIntervalMs ?? 1_000,
+    );
+    try {
+      await this.withLock(batch.partition, () => this.processBatch(payload));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private async processBatch({

@@ -10,7 +10,9 @@ import {
   LISTING_DETAIL_PROJECTION,
   SELLER_STATS_PROJECTION,
 } from '@tidemark/listings-projections';
-import type { EventRegistry } from '@tidemark/schemas';
+import { createMemcachedSink } from '@tidemark/projection-memcached';
+import { createPostgresSink } from '@tidemark/projection-postgres';
+import { createRedisSink } from '@tidemark/projection-redis';
 import type {
   ProjectionControl,
   ProjectionDefinition,
@@ -24,10 +26,8 @@ import {
   createPostgresWatermarkBus,
   Projector,
 } from '@tidemark/projection-runtime';
-import { createMemcachedSink } from '@tidemark/projection-memcached';
-import { createPostgresSink } from '@tidemark/projection-postgres';
-import { createRedisSink } from '@tidemark/projection-redis';
 import { startQueryApi } from '@tidemark/query';
+import type { EventRegistry } from '@tidemark/schemas';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { contextByName, PROJECTIONS } from './contexts';
