@@ -20,6 +20,7 @@ describe('parseUpArgs', () => {
       metricsPort: UP_DEFAULT_METRICS_PORT,
       brokerMode: 'in-process',
       gatewayPort: 18080,
+      queryPort: 18081,
       partitions: 8,
     });
     assert.deepEqual(args.ports, UP_DEFAULT_PORTS);
