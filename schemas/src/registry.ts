@@ -35,6 +35,11 @@ export function zodIssues(error: {
 
 export class EventRegistry {
   private readonly byType = new Map<string, EventTypeDefinition>();
+  /**
+   * Payloads this registry has read (validated and upcast to the latest version), by identity: reading one again
+   * (the projector runtime reads, then a projection reads the same payload) returns it without a second zod pass.
+   */
+  private readonly readPayloads = new WeakMap<object, string>();
 
   constructor(definitions: EventTypeDefinition[]) {
     for (const definition of definitions) {
@@ -80,6 +85,9 @@ export class EventRegistry {
 
   /** Reads a stored payload: validates it at its version, upcasts to the latest and validates again. */
   read(type: string, schemaVersion: number, payload: unknown): unknown {
+    if (typeof payload === 'object' && payload !== null && this.readPayloads.get(payload) === type) {
+      return payload;
+    }
     const definition = this.definition(type);
     const start = definition.versions[schemaVersion - 1];
     if (!start) {
@@ -119,6 +127,7 @@ export class EventRegistry {
       }
       current = parsed.data;
     }
+    if (typeof current === 'object' && current !== null) this.readPayloads.set(current, type);
     return current;
   }
 }

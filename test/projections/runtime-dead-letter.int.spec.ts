@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { partitionForKey } from '@tidemark/kafka';
 import type { ProjectionDefinition, Sink } from '@tidemark/projection-runtime';
 import {
@@ -20,6 +23,32 @@ import {
   registry,
   startHarness,
 } from './runtime-harness.spec';
+
+const CLI = resolve(__dirname, '../../../services/ops/bin/tidemark.js');
+
+/** `tidemark dead-letters <action> --json` for the test's projection: exit code and parsed output. */
+async function deadLettersCli(
+  action: 'list' | 'replay',
+  projection: { context: string; name: string; version: number },
+): Promise<{ code: number; output: { entries?: { status: string }[]; results?: unknown[] } }> {
+  const args = [
+    CLI,
+    'dead-letters',
+    action,
+    '--brokers',
+    h.brokers.join(','),
+    '--context',
+    projection.context,
+  ];
+  args.push('--projection', projection.name, '--version', String(projection.version), '--json');
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, args);
+    return { code: 0, output: JSON.parse(stdout) };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string };
+    return { code: failed.code ?? -1, output: JSON.parse(failed.stdout || '{}') };
+  }
+}
 
 let h: Harness;
 const closers: (() => Promise<void>)[] = [];
@@ -104,6 +133,10 @@ test('dead-letter policy: recorded, skipped, later events of the key parked (als
       .map((p, i) => [victimPartition, p.offset, 'pending', i === 0 ? null : poison.offset, [victim]]),
   );
   assert.match(listing.entries[0]?.error ?? '', /poison event victim v3/);
+  // The operator's view of the same: `tidemark dead-letters list` exits 3 while dead letters are pending.
+  const cliList = await deadLettersCli('list', definition);
+  assert.equal(cliList.code, 3);
+  assert.equal(cliList.output.entries?.length, listing.entries.length);
   assert.equal((listing.entries[0]?.event as EventEnvelope | undefined)?.id, poison.event.id);
 
   // Restart: the parked key is rebuilt from the dead-letter topic, so the victim's next event is parked too.
@@ -142,6 +175,9 @@ test('dead-letter policy: recorded, skipped, later events of the key parked (als
   assert.deepEqual(await diffView(sink, log.expected()), []);
   listing = await listDeadLetters(tool);
   assert.ok(listing.entries.every((e) => e.status === 'replayed'));
+  const cliAfter = await deadLettersCli('list', definition);
+  assert.equal(cliAfter.code, 0);
+  assert.ok(cliAfter.output.entries?.every((e) => e.status === 'replayed'));
   assert.equal(listing.pendingRequests.length, 0);
 
   // Unparked: the victim's next event is applied normally.

@@ -453,7 +453,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const messages = batch.messages;
     let start = 0;
     while (start < messages.length && Number(messages[start]?.offset) < expected) start++;
-    const max = this.options.maxBatchEvents ?? 5000;
+    const max = this.options.maxBatchEvents ?? 20_000;
     let committed = expected;
     if (start >= messages.length) {
       // Nothing to apply (control records only past the checkpoint): still move the checkpoint.
@@ -487,6 +487,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     // the fold relies on, and zod runs (for its precise error) only when that check fails.
     const envelope = looksLikeEnvelope(raw) ? { ...raw } : EventEnvelope.parse(raw);
     envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
+    // The payload is now in the latest schema version; the envelope says so, for the projection.
+    envelope.schemaVersion = this.options.events.latestVersion(envelope.type);
     return { envelope, raw };
   }
 
@@ -656,6 +658,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         const raw = typeof record.event === 'string' ? (JSON.parse(record.event) as unknown) : record.event;
         const envelope = EventEnvelope.parse(raw);
         envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
+        // The payload is now in the latest schema version; the envelope says so, for the projection.
+        envelope.schemaVersion = this.options.events.latestVersion(envelope.type);
         return { offset, key, event: envelope };
       } catch (error) {
         return { offset, key, event: error instanceof Error ? error : new Error(String(error)) };

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { serveMetrics } from '@tidemark/broker';
 import type { ContextDefinition } from '@tidemark/domain';
 import type { RunningGateway } from '@tidemark/gateway';
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
@@ -56,6 +57,8 @@ export interface Platform {
   gateway: RunningGateway;
   processors: CommandProcessor[];
   projectors: ProjectorSet | undefined;
+  /** Prometheus endpoint of the in-process projectors (lag per partition, apply rate, dead letters). */
+  projectorMetrics: string | undefined;
   query: QueryService | undefined;
   /** A development key with every scope, kept in <dataDir>/dev-api-key across restarts. */
   apiKey: string;
@@ -140,6 +143,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stops.push(() => gateway.close());
 
     let projectors: ProjectorSet | undefined;
+    let projectorMetrics: string | undefined;
     let query: QueryService | undefined;
     const postgres = stack.endpoints.postgres;
     const stores = {
@@ -159,6 +163,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       });
       const running = projectors;
       stops.push(() => running.stop());
+      // The projectors' metrics sit next to the broker's: the following port (0 picks one; none without it).
+      const metricsPort = options.metricsPort === undefined ? 0 : options.metricsPort;
+      if (metricsPort !== null) {
+        const served = await serveMetrics(
+          running.registry,
+          '127.0.0.1',
+          metricsPort === 0 ? 0 : metricsPort + 1,
+          () => true,
+        );
+        projectorMetrics = served.url;
+        stops.push(() => served.close());
+      }
     }
     if (postgres && options.readPath?.query !== false) {
       query = await startQueryService({
@@ -187,6 +203,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       gateway,
       processors,
       projectors,
+      projectorMetrics,
       query,
       apiKey,
       endpoints: { ...stack.endpoints, gateway: gateway.url, ...(query ? { query: query.url } : {}) },

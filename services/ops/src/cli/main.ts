@@ -1,4 +1,5 @@
 import { runBrokerCommand } from './broker';
+import { runDeadLettersCommand } from './dead-letters';
 import { runProcessorCommand } from './processor';
 import { runProjectorCommand } from './projector';
 import { runSchemas } from './schemas';
@@ -14,6 +15,7 @@ Commands:
   broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
   processor       Run a context's command processor (see: tidemark processor --help)
   projector       Run the projectors of a context's read views (see: tidemark projector --help)
+  dead-letters    List a projection's dead letters, or replay them after a fix (see: tidemark dead-letters --help)
   schemas         Check schema compatibility, export JSON Schemas (see: tidemark schemas --help)
   help            Show this text
 
@@ -27,6 +29,7 @@ const commands: Record<string, Command> = {
   broker: runBrokerCommand,
   processor: runProcessorCommand,
   projector: runProjectorCommand,
+  'dead-letters': runDeadLettersCommand,
   schemas: runSchemas,
 };
 

@@ -52,7 +52,9 @@ Options:
   --postgres-port <n>      PostgreSQL port (default ${UP_DEFAULT_PORTS.postgres}); user, password and database: tidemark
   --redis-port <n>         Redis port (default ${UP_DEFAULT_PORTS.redis})
   --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
-  --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it)
+  --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it); the
+                           projectors' /metrics is on the next port. The gateway and query API serve /metrics
+                           on their own ports
   --gateway-port <n>       Command gateway HTTP port (default ${UP_DEFAULT_GATEWAY_PORT})
   --query-port <n>         Query API HTTP port (default ${UP_DEFAULT_QUERY_PORT}; needs the postgres component)
   --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)

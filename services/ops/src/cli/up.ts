@@ -117,6 +117,15 @@ export async function runUp(argv: string[]): Promise<void> {
         note: `${definition.context}.${definition.name} -> ${definition.store}`,
       });
     }
+    if (platform.projectorMetrics) {
+      rows.push({
+        component: 'metrics',
+        endpoint: platform.projectorMetrics,
+        pid: '',
+        version: '',
+        note: 'projectors',
+      });
+    }
     if (platform.query) {
       rows.push({
         component: 'query',
