@@ -18,10 +18,13 @@ import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer }
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
+  DocumentWrite,
+  Lookup,
   ProjectionControl,
   ProjectionDefinition,
   ProjectionDocument,
   Sink,
+  StoredDocument,
   WatermarkBus,
 } from './contracts';
 import { projectionGroupId } from './contracts';
@@ -58,9 +61,14 @@ export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocum
   /** How often the log end of halted partitions is refreshed for the lag metric (default 5000 ms). */
   lagRefreshMs?: number;
   instanceId?: string;
+  /** Documents per partition kept from this projector's own writes, to skip loading them (default 20,000). */
+  writtenDocumentsPerPartition?: number;
 }
 
-interface PartitionState {
+/** How often a partition's Kafka offset (a hint; the sink's checkpoint is the authority) is committed at most. */
+const OFFSET_HINT_INTERVAL_MS = 5_000;
+
+interface PartitionState<D extends ProjectionDocument> {
   generation: number;
   /** Next offset to apply: the sink's checkpoint as this projector last read or wrote it. */
   checkpoint: number;
@@ -71,6 +79,12 @@ interface PartitionState {
   parked: ParkedState;
   /** Next dead-letter partition offset to read. */
   deadLetterTail: number;
+  /**
+   * Documents this projector wrote to the partition in this generation. It is the partition's only writer
+   * meanwhile, so they equal the store's and need no load (a catch-up touches each aggregate several times;
+   * a live event usually follows a recent one). Bounded; dropped with the generation or after a failed commit.
+   */
+  written: Map<string, StoredDocument<D>>;
 }
 
 export interface PartitionStatus {
@@ -223,7 +237,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   private readonly sink: Sink<D>;
   private readonly eventTypes: Set<string>;
   private readonly metrics: Metrics;
-  private readonly states = new Map<number, PartitionState>();
+  private readonly states = new Map<number, PartitionState<D>>();
+  private readonly hintCommittedAt = new Map<number, number>();
   private readonly locks = new Map<number, Promise<unknown>>();
   private readonly watermarks = new Map<number, number>();
   private readonly logEnds = new Map<number, number>();
@@ -375,18 +390,19 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   }
 
   /** The partition's state for the current generation: reloaded from the sink and dead-letter log on takeover. */
-  private async stateOf(partition: number): Promise<PartitionState> {
+  private async stateOf(partition: number): Promise<PartitionState<D>> {
     const existing = this.states.get(partition);
     if (existing && existing.generation === this.generation) return existing;
     const generation = this.generation;
     const checkpoints = await this.sink.checkpoints();
     const checkpoint = checkpoints.get(partition) ?? 0;
-    const state: PartitionState = {
+    const state: PartitionState<D> = {
       generation,
       checkpoint,
       continuous: false,
       sought: null,
       parked: new ParkedState(),
+      written: new Map(),
       deadLetterTail: 0,
     };
     if (this.producer) await this.syncDeadLetters(partition, state);
@@ -471,7 +487,11 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
     if (committed > expected) {
       resolveOffset(String(committed - 1));
-      // Kafka's committed offset is only a hint (lag tools, a faster restart); the sink stays the authority.
+      // Kafka's committed offset is only a hint (lag tools, a faster restart); the sink stays the authority. So
+      // it is sent at most every few seconds per partition, not after every batch (a broker round trip each).
+      const now = Date.now();
+      if (now - (this.hintCommittedAt.get(partition) ?? 0) < OFFSET_HINT_INTERVAL_MS) return;
+      this.hintCommittedAt.set(partition, now);
       await commitOffsetsIfNecessary({
         topics: [{ topic: this.topic, partitions: [{ partition, offset: String(committed) }] }],
       }).catch((error: unknown) =>
@@ -495,7 +515,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   /** Folds one chunk and commits it with `checkpoint`; returns the checkpoint reached. */
   private async processChunk(
     partition: number,
-    state: PartitionState,
+    state: PartitionState<D>,
     messages: KafkaMessage[],
     checkpoint: number,
   ): Promise<number> {
@@ -528,7 +548,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       }
     }
     const decoded = process.hrtime.bigint();
-    const loaded = keys.size > 0 ? await this.sink.load(partition, [...keys]) : new Map();
+    const loaded = await this.loadDocuments(partition, state, keys);
     const loadedAt = process.hrtime.bigint();
     const result = foldBatch(this.definition, records, loaded, state.parked.parkedKeys());
     const folded = process.hrtime.bigint();
@@ -567,7 +587,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
     const reached = result.halt ? result.halt.offset : checkpoint;
     if (reached > state.checkpoint || result.writes.length > 0) {
-      await this.sink.commit(partition, result.writes, Math.max(reached, state.checkpoint));
+      await this.commitDocuments(partition, state, result.writes, Math.max(reached, state.checkpoint));
     }
     const committedAt = process.hrtime.bigint();
     if (reached > state.checkpoint) {
@@ -620,8 +640,52 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     return state.checkpoint;
   }
 
+  /** The stored state of `keys`: this projector's own recent writes, the rest in one sink load. */
+  private async loadDocuments(
+    partition: number,
+    state: PartitionState<D>,
+    keys: Iterable<string>,
+  ): Promise<Map<string, Lookup<D>>> {
+    const loaded = new Map<string, Lookup<D>>();
+    const missing: string[] = [];
+    for (const key of keys) {
+      const written = state.written.get(key);
+      if (written) loaded.set(key, written);
+      else missing.push(key);
+    }
+    if (missing.length > 0) {
+      for (const [key, lookup] of await this.sink.load(partition, missing)) loaded.set(key, lookup);
+    }
+    return loaded;
+  }
+
+  /** Commits, then remembers what was written; a failed commit forgets everything (the store is unknown). */
+  private async commitDocuments(
+    partition: number,
+    state: PartitionState<D>,
+    writes: readonly DocumentWrite<D>[],
+    checkpoint: number,
+  ): Promise<void> {
+    try {
+      await this.sink.commit(partition, writes, checkpoint);
+    } catch (error) {
+      state.written.clear();
+      throw error;
+    }
+    const bound = this.options.writtenDocumentsPerPartition ?? 20_000;
+    for (const write of writes) {
+      state.written.delete(write.key);
+      state.written.set(write.key, { key: write.key, partition, doc: write.doc, position: write.position });
+    }
+    // Map order is insertion order: the first entries are the least recently written.
+    for (const key of state.written.keys()) {
+      if (state.written.size <= bound) break;
+      state.written.delete(key);
+    }
+  }
+
   /** Reads new records of the partition's dead-letter log into the parked state. */
-  private async syncDeadLetters(partition: number, state: PartitionState): Promise<void> {
+  private async syncDeadLetters(partition: number, state: PartitionState<D>): Promise<void> {
     const { records, end } = await readDeadLetterPartition(
       this.reader,
       this.deadLetterTopic,
@@ -649,7 +713,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   }
 
   /** Re-applies the parked events of the oldest replay request with the code this projector runs. */
-  private async performReplay(partition: number, state: PartitionState): Promise<void> {
+  private async performReplay(partition: number, state: PartitionState<D>): Promise<void> {
     const request = state.parked.requests[0];
     if (!request || !this.producer) return;
     const entries = state.parked.entries(request.keys);
@@ -666,9 +730,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       }
     });
     const keys = [...new Set(parked.map((p) => p.key))];
-    const loaded = keys.length > 0 ? await this.sink.load(partition, keys) : new Map();
+    const loaded = await this.loadDocuments(partition, state, keys);
     const result = replayParked(this.definition, parked, loaded);
-    if (result.writes.length > 0) await this.sink.commit(partition, result.writes, state.checkpoint);
+    if (result.writes.length > 0)
+      await this.commitDocuments(partition, state, result.writes, state.checkpoint);
     const answer: ReplayResultRecord = {
       kind: 'replay-result',
       partition,
@@ -818,6 +883,16 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    // The last offset hints (throttled while running), so that lag tools see where this projector stopped.
+    const hints = [...this.owned].flatMap((partition) => {
+      const watermark = this.watermarks.get(partition);
+      return watermark === undefined ? [] : [{ topic: this.topic, partition, offset: String(watermark) }];
+    });
+    if (hints.length > 0) {
+      await this.consumer
+        .commitOffsets(hints)
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'final offset hints not committed'));
+    }
     await this.consumer.disconnect();
     await Promise.all([...this.locks.values()]);
     await this.producer?.disconnect().catch(() => undefined);

@@ -17,6 +17,12 @@ export { ApiKeyAuthenticator, ReadScopeGuard } from './http/auth';
 export { mapKnownError, QueryExceptionFilter } from './http/exception-filter';
 export type { ReadBody } from './http/listings.controller';
 export { ListingsController } from './http/listings.controller';
+export {
+  DEFAULT_SEARCH_SIZE,
+  MAX_SEARCH_SIZE,
+  MAX_SEARCH_WINDOW,
+  parseSearchParams,
+} from './http/search-params';
 export { createQueryLogger } from './logger';
 export { QueryMetrics } from './metrics';
 export { buildOpenApiDocument, OpenApiDocument } from './openapi';
@@ -31,8 +37,24 @@ export { DEFAULT_QUERY_WAIT_TIMEOUT_MS, MAX_QUERY_WAIT_TIMEOUT_MS, resolveOption
 export { QueryModule } from './query.module';
 export type { ReadAnswer, ReadRequest, ReadSource } from './read.service';
 export { ListingsReader, MAX_ID_LENGTH } from './read.service';
+export type {
+  ElasticsearchListingSearchOptions,
+  ListingSearchHit,
+  ListingSearchParams,
+  ListingSearchResult,
+  ListingSearchSort,
+  ListingSearchStatus,
+  ListingSearchView,
+} from './search/listing-search';
+export {
+  buildListingSearchRequest,
+  CATEGORY_FACET_SIZE,
+  createElasticsearchListingSearch,
+  LISTING_SEARCH_SORTS,
+  listingSearchResult,
+} from './search/listing-search';
 export { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
-export type { ViewKind } from './views';
-export { VIEW_PROJECTIONS, ViewSinks } from './views';
+export type { ReadView, ViewKind } from './views';
+export { projectionOf, SEARCH_PROJECTION, trackedProjections, VIEW_PROJECTIONS, ViewSinks } from './views';
 export type { TrackerLogger, WatermarkTrackerOptions } from './watermark-tracker';
 export { WatermarkTracker } from './watermark-tracker';

@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import {
+  DEFAULT_SEARCH_SIZE,
+  MAX_FILTER_LENGTH,
+  MAX_SEARCH_SIZE,
+  MAX_SEARCH_TEXT_LENGTH,
+  MAX_SEARCH_WINDOW,
+  SEARCH_STATUSES,
+} from './http/search-params';
 import type { ResolvedQueryOptions } from './options';
 import { MAX_QUERY_WAIT_TIMEOUT_MS } from './options';
 import { MAX_ID_LENGTH } from './read.service';
+import { LISTING_SEARCH_SORTS } from './search/listing-search';
 import { QUERY_OPTIONS_RESOLVED } from './tokens';
 
 type Json = Record<string, unknown>;
@@ -27,7 +36,7 @@ const answerHeaders = {
   },
   'X-Tidemark-Source': {
     description:
-      'The store that answered: postgres, redis, memcached or postgres-fallback (a card derived from the detail view)',
+      'The store that answered: postgres, redis, memcached, elasticsearch or postgres-fallback (a card derived from the detail view)',
     schema: { type: 'string' },
   },
   'X-Tidemark-View': { description: 'The view version read, <projection>.v<N>', schema: { type: 'string' } },
@@ -115,6 +124,74 @@ const schemas: Json = {
     },
     required: ['sellerId', 'activeListings', 'askingValueCents', 'soldListings', 'withdrawnListings'],
   },
+  ListingSearchDocument: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      sellerId: { type: 'string' },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      category: { type: 'string' },
+      priceCents: { type: 'integer' },
+      currency: { type: 'string' },
+      city: { type: 'string' },
+      country: { type: 'string' },
+      postalCode: { type: 'string' },
+      status,
+      publishedAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      version: { type: 'integer' },
+    },
+    required: [
+      'id',
+      'sellerId',
+      'title',
+      'description',
+      'category',
+      'priceCents',
+      'currency',
+      'city',
+      'country',
+      'status',
+      'publishedAt',
+      'updatedAt',
+      'version',
+    ],
+  },
+  ListingSearchResult: {
+    type: 'object',
+    properties: {
+      total: { type: 'integer', description: 'Every match, not only this page' },
+      hits: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            score: { type: ['number', 'null'], description: 'null unless sorted by relevance' },
+            listing: ref('ListingSearchDocument'),
+          },
+          required: ['id', 'score', 'listing'],
+        },
+      },
+      facets: {
+        type: 'object',
+        properties: {
+          category: {
+            type: 'array',
+            description: 'Matches per category (over all matches, the category filter included)',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, count: { type: 'integer' } },
+              required: ['key', 'count'],
+            },
+          },
+        },
+        required: ['category'],
+      },
+    },
+    required: ['total', 'hits', 'facets'],
+  },
   Error: {
     type: 'object',
     properties: {
@@ -164,6 +241,46 @@ export function buildOpenApiDocument(options: { waitTimeoutMs: number; readScope
       schema: { type: 'integer', minimum: 0, maximum: MAX_QUERY_WAIT_TIMEOUT_MS },
     },
   ];
+  const query = (name: string, description: string, schema: Json) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema,
+  });
+  const searchParameters = [
+    ...parameters.filter((p) => p.in !== 'path'),
+    query('q', 'Full text over title (boosted) and description', {
+      type: 'string',
+      maxLength: MAX_SEARCH_TEXT_LENGTH,
+    }),
+    query('category', 'Exact category', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
+    query('city', 'Exact city', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
+    query('country', 'Exact country code', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
+    query('minPrice', 'Lowest priceCents (inclusive)', { type: 'integer', minimum: 0 }),
+    query('maxPrice', 'Highest priceCents (inclusive)', { type: 'integer', minimum: 0 }),
+    query('status', 'Listing status (any: every status)', {
+      type: 'string',
+      enum: SEARCH_STATUSES,
+      default: 'active',
+    }),
+    query('sort', 'Order of the hits (ties by id)', {
+      type: 'string',
+      enum: LISTING_SEARCH_SORTS,
+      default: 'relevance',
+    }),
+    query('from', `Offset of the page (from + size <= ${MAX_SEARCH_WINDOW})`, {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+    }),
+    query('size', 'Hits per page', {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_SEARCH_SIZE,
+      default: DEFAULT_SEARCH_SIZE,
+    }),
+  ];
   const read = (operationId: string, summary: string, schema: string, notFound: string) => ({
     get: {
       operationId,
@@ -199,6 +316,31 @@ export function buildOpenApiDocument(options: { waitTimeoutMs: number; readScope
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
+      '/v1/listings/search': {
+        get: {
+          operationId: 'searchListings',
+          summary:
+            'Full-text search of listings with filters and category facets (Elasticsearch search view)',
+          description: `Needs the scope ${options.readScope}.`,
+          parameters: searchParameters,
+          responses: {
+            '200': {
+              description: 'The page of hits, from a search view that covers the token (or marked stale)',
+              headers: answerHeaders,
+              content: { 'application/json': { schema: envelope(ref('ListingSearchResult')) } },
+            },
+            '400': error(
+              'INVALID_QUERY_PARAMETER (details.parameter names it), TOKEN_MALFORMED, TOKEN_UNSUPPORTED_VERSION, TOKEN_FOREIGN, TOKEN_AHEAD_OF_LOG',
+            ),
+            '401': error('No or unknown API key'),
+            '403': error('The API key lacks the scope'),
+            '503': error(
+              'CONSISTENCY_TIMEOUT, VIEW_UNAVAILABLE (also when no search view is configured), TOPIC_IDENTITY_UNAVAILABLE',
+              retryAfter,
+            ),
+          },
+        },
+      },
       '/v1/listings/{id}': read(
         'getListing',
         'A listing (Postgres detail view)',

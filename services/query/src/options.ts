@@ -3,6 +3,7 @@ import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings
 import type { ProjectionControl, Sink, WatermarkBus } from '@tidemark/projection-runtime';
 import { isTopicIdentity } from '@tidemark/schemas';
 import type { Logger } from 'pino';
+import type { ListingSearchView } from './search/listing-search';
 
 /** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
 export interface ApiKey {
@@ -20,6 +21,11 @@ export interface QueryViews {
   detail: (version: number) => Sink<ListingDetail>;
   sellerStats: (version: number) => Sink<SellerStats>;
   cards: (version: number) => Sink<ListingCard>;
+  /**
+   * The listing search view of a version (e.g. createElasticsearchListingSearch). Optional: without it the
+   * search endpoint answers 503 VIEW_UNAVAILABLE and the search projection is not tracked.
+   */
+  search?: (version: number) => ListingSearchView;
 }
 
 export interface QueryOptions {

@@ -14,7 +14,7 @@ import type { QueryModuleAsyncOptions, QueryOptions, ResolvedQueryOptions } from
 import { resolveOptions } from './options';
 import { ListingsReader } from './read.service';
 import { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
-import { VIEW_PROJECTIONS, ViewSinks } from './views';
+import { trackedProjections, ViewSinks } from './views';
 import { WatermarkTracker } from './watermark-tracker';
 
 /** The query API: reads of the listings views with read-your-writes. Options are injected through forRootAsync. */
@@ -47,7 +47,7 @@ export class QueryModule {
           useFactory: (o: ResolvedQueryOptions, sinks: ViewSinks, logger: Logger) =>
             new WatermarkTracker({
               context: o.context,
-              projections: Object.values(VIEW_PROJECTIONS),
+              projections: trackedProjections(o.views),
               bus: o.bus,
               control: o.control,
               checkpoints: (projection, version) => sinks.checkpoints(projection, version),

@@ -34,10 +34,11 @@ import {
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { QueryMetrics } from './metrics';
 import type { ResolvedQueryOptions } from './options';
+import type { ListingSearchParams, ListingSearchResult } from './search/listing-search';
 import { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
-import type { ViewKind } from './views';
+import type { ReadView } from './views';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
-import { VIEW_PROJECTIONS, ViewSinks } from './views';
+import { projectionOf, SEARCH_PROJECTION, ViewSinks } from './views';
 import type { WatermarkTracker } from './watermark-tracker';
 
 /** Longest id accepted (aggregate ids and seller ids are at most 200 characters). */
@@ -55,7 +56,7 @@ export interface ReadRequest {
 }
 
 /** Where an answer came from (the X-Tidemark-Source header). */
-export type ReadSource = 'postgres' | 'redis' | 'memcached' | 'postgres-fallback';
+export type ReadSource = 'postgres' | 'redis' | 'memcached' | 'postgres-fallback' | 'elasticsearch';
 
 export interface ReadAnswer<D> {
   data: D;
@@ -69,7 +70,7 @@ export interface ReadAnswer<D> {
 }
 
 interface Reached {
-  view: ViewKind;
+  view: ReadView;
   projection: string;
   version: number;
   token: string;
@@ -80,7 +81,16 @@ interface Begun {
   token: ConsistencyToken;
   deadline: number;
   request: ReadRequest;
+  /** The token was checked against the log's end (done only when the view does not cover it quickly). */
+  logChecked: boolean;
 }
+
+/**
+ * How long a read waits before it asks the log whether its token is past the end. Almost every token is covered
+ * within milliseconds (it came from a write that is in the log), so the look at the log, a broker round trip per
+ * read, is saved; a forged token still gets its 400 after this short wait rather than after the whole bound.
+ */
+const LOG_CHECK_AFTER_MS = 100;
 
 @Injectable()
 export class ListingsReader {
@@ -160,14 +170,30 @@ export class ListingsReader {
     return answer(mergeSellerStats(parts), reached, 'redis');
   }
 
+  /**
+   * A search of the listing search view (Elasticsearch): the same token semantics as the other reads, and the
+   * search runs only once the view covers the token (its sink refreshes before the watermark is published).
+   */
+  async search(params: ListingSearchParams, request: ReadRequest): Promise<ReadAnswer<ListingSearchResult>> {
+    if (!this.sinks.hasSearch) {
+      throw new QueryError(VIEW_UNAVAILABLE, 'the listing search view is not configured', 503, true, {
+        view: SEARCH_PROJECTION,
+      });
+    }
+    const begun = await this.begin(request, 'search');
+    const reached = await this.reach('search', begun);
+    const result = await this.lookup(reached, () => this.sinks.search(reached.version).search(params));
+    return answer(result, reached, 'elasticsearch');
+  }
+
   /** Decodes the token, checks it against the log, and fixes the deadline of the whole read. */
-  private async begin(request: ReadRequest, view: ViewKind): Promise<Begun> {
+  private async begin(request: ReadRequest, view: ReadView): Promise<Begun> {
     const identity = await this.topicIdentity();
     const text = request.token?.trim();
     const token = text ? decodeToken(text, identity) : EMPTY_TOKEN(identity);
-    await this.checkAgainstLog(token, VIEW_PROJECTIONS[view]);
+    this.checkPartitions(token);
     const bound = Math.min(request.waitMs ?? this.options.waitTimeoutMs, this.options.waitTimeoutMs);
-    return { token, deadline: Date.now() + bound, request };
+    return { token, deadline: Date.now() + bound, request, logChecked: request.stale === true };
   }
 
   private topicIdentity(): Promise<string> {
@@ -194,10 +220,8 @@ export class ListingsReader {
    * A token past the end of the log can never be covered: 400 rather than a wait. Only offsets above both the
    * view's watermark and the highest log end seen need a look at the log.
    */
-  private async checkAgainstLog(token: ConsistencyToken, projection: string): Promise<void> {
-    const watermark = this.tracker.watermark(projection);
-    const unknown: [number, number][] = [];
-    for (const [partition, offset] of token.positions) {
+  private checkPartitions(token: ConsistencyToken): void {
+    for (const partition of token.positions.keys()) {
       if (partition >= this.options.partitions) {
         throw new QueryError(
           TOKEN_AHEAD_OF_LOG,
@@ -207,6 +231,13 @@ export class ListingsReader {
           { partition, partitions: this.options.partitions },
         );
       }
+    }
+  }
+
+  private async checkAgainstLog(token: ConsistencyToken, projection: string): Promise<void> {
+    const watermark = this.tracker.watermark(projection);
+    const unknown: [number, number][] = [];
+    for (const [partition, offset] of token.positions) {
       if (offset <= (watermark.get(partition) ?? 0) || offset <= (this.knownLogEnds.get(partition) ?? 0))
         continue;
       unknown.push([partition, offset]);
@@ -236,8 +267,8 @@ export class ListingsReader {
   }
 
   /** Waits (unless stale=ok) until the view's active version covers the token. */
-  private async reach(view: ViewKind, begun: Begun): Promise<Reached> {
-    const projection = VIEW_PROJECTIONS[view];
+  private async reach(view: ReadView, begun: Begun): Promise<Reached> {
+    const projection = projectionOf(view);
     const { token, request } = begun;
     if (this.tracker.activeVersion(projection) === null) await this.tracker.refresh();
     for (;;) {
@@ -264,6 +295,21 @@ export class ListingsReader {
           stale: !covered,
           token: encodeToken(mergeTokens(tokenFromPositions(token.topicIdentity, watermark), token)),
         };
+      }
+      if (!begun.logChecked) {
+        begun.logChecked = true;
+        const early = Math.min(begun.deadline, Date.now() + LOG_CHECK_AFTER_MS);
+        const coveredEarly = await this.tracker
+          .waitFor(projection, token, Math.max(0, early - Date.now()), request.signal)
+          .then(
+            () => true,
+            (error: unknown) => {
+              if (error instanceof TidemarkError && error.code === CONSISTENCY_TIMEOUT) return false;
+              throw error;
+            },
+          );
+        if (coveredEarly) continue;
+        await this.checkAgainstLog(token, projection);
       }
       await this.wait(projection, token, begun.deadline, request.signal);
       // Covered now; the loop re-reads the active version (a cutover in between only moves to one that covers).
@@ -351,10 +397,11 @@ export function answerHeaders(answer: Pick<ReadAnswer<unknown>, 'token' | 'stale
   };
 }
 
-const SOURCES: Record<ViewKind, ReadSource> = {
+const SOURCES: Record<ReadView, ReadSource> = {
   detail: 'postgres',
   sellerStats: 'redis',
   cards: 'memcached',
+  search: 'elasticsearch',
 };
 
 function notFound(

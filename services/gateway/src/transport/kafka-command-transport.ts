@@ -178,6 +178,9 @@ export class KafkaCommandTransport implements CommandTransport {
     const running = runSupervised(
       consumer,
       {
+        // The group is this instance's own and starts at the end: committed offsets would never be read, and
+        // committing them costs a broker round trip per fetched batch.
+        autoCommit: false,
         eachMessage: async ({ message, partition }) => {
           this.receive(context, partition, message.offset, message.key, message.value);
         },

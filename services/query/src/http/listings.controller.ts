@@ -7,6 +7,7 @@ import { answerHeaders, ListingsReader } from '../read.service';
 import { ReadScopeGuard } from './auth';
 import type { QueryRequest, QueryResponse } from './request';
 import { header } from './request';
+import { parseSearchParams } from './search-params';
 
 /** The response body of every read: the document, the token of the view read, and `stale: true` if stale. */
 export interface ReadBody<D> {
@@ -19,6 +20,13 @@ export interface ReadBody<D> {
 @UseGuards(ReadScopeGuard)
 export class ListingsController {
   constructor(private readonly reader: ListingsReader) {}
+
+  // Declared before listings/:id, which would otherwise take 'search' for an id.
+  @Get('listings/search')
+  async search(@Req() request: QueryRequest, @Res({ passthrough: true }) response: QueryResponse) {
+    const params = parseSearchParams(request.query ?? {});
+    return send(response, await this.reader.search(params, readRequest(request, response)));
+  }
 
   @Get('listings/:id')
   async detail(
