@@ -1,6 +1,6 @@
 /**
  * Issue 4, must show: 20,000 mixed commands while projector processes are killed with SIGKILL and restarted;
- * afterwards each view (Postgres detail, Redis seller counters, memcached cards) equals the fold of the log,
+ * afterwards each view (Postgres detail, Redis seller counters, memcached cards, search) equals the fold of the log,
  * recomputed here from the log itself.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ describe('projectors killed with SIGKILL under load', () => {
 
   before(async () => {
     platform = await startTestPlatform({
-      components: ['broker', 'postgres', 'redis', 'memcached'],
+      components: ['broker', 'postgres', 'redis', 'memcached', 'search'],
       readPath: { projectors: false, query: false },
     });
   });
@@ -39,6 +39,7 @@ describe('projectors killed with SIGKILL under load', () => {
       postgres: platform.endpoints.postgres as string,
       redis: platform.endpoints.redis,
       memcached: platform.endpoints.memcached,
+      search: platform.endpoints.search,
     };
     const start = (name: string) => startChildProjector(name, endpoints, TEST_PARTITIONS);
     projectors.push(await start('p0'), await start('p1'));
@@ -132,7 +133,12 @@ describe('projectors killed with SIGKILL under load', () => {
     for (const definition of selectProjections(['listings'])) {
       const sink = openSink(
         definition,
-        { postgres: endpoints.postgres, redis: endpoints.redis, memcached: endpoints.memcached },
+        {
+          postgres: endpoints.postgres,
+          redis: endpoints.redis,
+          memcached: endpoints.memcached,
+          elasticsearch: endpoints.search,
+        },
         TEST_PARTITIONS,
       );
       try {

@@ -10,6 +10,7 @@ export interface ProjectorEndpoints {
   postgres: string;
   redis?: string;
   memcached?: string;
+  search?: string;
 }
 
 export interface ChildProjector {
@@ -43,6 +44,7 @@ export async function startChildProjector(
     '--metrics-port=-1',
     ...(endpoints.redis ? ['--redis', endpoints.redis] : []),
     ...(endpoints.memcached ? ['--memcached', endpoints.memcached] : []),
+    ...(endpoints.search ? ['--elasticsearch', endpoints.search] : []),
     ...extraArgs,
   ];
   const child = spawn(process.execPath, args, {

@@ -20,6 +20,8 @@ export async function startTestPlatform(
     ports: { broker: 0 },
     metricsPort: null,
     partitions: TEST_PARTITIONS,
+    // Search writes are acknowledged once searchable (refresh=wait_for): a short interval keeps tests quick.
+    searchRefreshIntervalMs: 50,
     processor: { sessionTimeoutMs: 3000, heartbeatIntervalMs: 300, snapshotEveryEvents: 500 },
     ...overrides,
   });

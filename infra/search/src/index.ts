@@ -1,1 +1,3 @@
-export {};
+export * from './engine/contracts';
+export type { SearchServer, SearchServerOptions } from './server/search-server';
+export { startSearchServer } from './server/search-server';

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { startSearchServer } from '@tidemark/search';
 import type { Logger } from 'pino';
 import { type BrokerMode, type RunningBrokerComponent, startBrokerComponent } from './broker';
 import { type EndpointsFile, endpointsFilePath, shapeEndpoints, writeEndpointsFile } from './endpoints';
@@ -10,7 +11,7 @@ import { type RunningPostgres, startPostgres } from './postgres';
 import { killAllChildrenNow, type ManagedProcess } from './process';
 import { type RunningRedis, startRedis } from './redis';
 
-export const COMPONENTS = ['broker', 'postgres', 'redis', 'memcached'] as const;
+export const COMPONENTS = ['broker', 'postgres', 'redis', 'memcached', 'search'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface StackOptions {
@@ -25,6 +26,8 @@ export interface StackOptions {
   ports?: Partial<Record<Component, number>>;
   /** Broker /metrics port: 0 (default) picks a free one, null disables it. */
   metricsPort?: number | null;
+  /** Periodic refresh of the search server's indices (default 1000 ms, like Elasticsearch). */
+  searchRefreshIntervalMs?: number;
   /** 'in-process' (default) or 'child' (needed by tests that kill -9 the broker). */
   brokerMode?: BrokerMode;
   /** PostgreSQL superuser/password/database (default tidemark/tidemark/tidemark). */
@@ -51,6 +54,8 @@ export interface StackEndpoints {
   redis?: string;
   /** 127.0.0.1:port */
   memcached?: string;
+  /** http://127.0.0.1:port: the embedded Elasticsearch-API server. */
+  search?: string;
   /** Broker Prometheus endpoint. */
   metrics?: string;
 }
@@ -98,6 +103,7 @@ export function stackPaths(dataDir: string) {
     postgres: path.join(root, 'postgres'),
     redis: path.join(root, 'redis'),
     broker: path.join(root, 'broker'),
+    search: path.join(root, 'search'),
     endpoints: endpointsFilePath(root),
     lock: path.join(root, LOCK_FILE),
   };
@@ -387,6 +393,24 @@ class StackImpl implements Stack {
           detail: undefined,
           process: mc.process,
           stop: mc.stop,
+        };
+      }
+      case 'search': {
+        // In-process like the default broker: an HTTP server over files in <dataDir>/search.
+        const server = await startSearchServer({
+          dataDir: paths.search,
+          host: '127.0.0.1',
+          port,
+          refreshIntervalMs: this.options.searchRefreshIntervalMs ?? 1000,
+          logger: logger.child({ component: 'search' }),
+        });
+        return {
+          endpoint: server.url,
+          port: server.port,
+          version: undefined,
+          detail: 'in-process',
+          process: undefined,
+          stop: () => server.close(),
         };
       }
       case 'broker': {

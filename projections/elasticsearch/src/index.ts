@@ -1,1 +1,25 @@
-export {};
+export {
+  checkpointId,
+  type DocumentMeta,
+  decodeSource,
+  documentId,
+  type ElasticsearchTargetNames,
+  elasticsearchTargetNames,
+  encodeSource,
+  LIVE_DOCUMENTS,
+  MAX_ID_BYTES,
+  META_FIELD,
+  META_MAPPINGS,
+} from './naming';
+export {
+  CHECKPOINT_MAPPINGS,
+  createElasticsearchSink,
+  dedupeWrites,
+  type ElasticsearchProjectionDefinition,
+  type ElasticsearchSink,
+  type ElasticsearchSinkOptions,
+  type SearchFieldMapping,
+  type SearchFieldType,
+  type SearchSettings,
+  viewMappings,
+} from './sink';

@@ -26,3 +26,12 @@ export {
   SELLER_STATS_PROJECTION,
   sellerStatsProjection,
 } from './projections';
+export type { ListingSearchDocument, ListingSearchProjection } from './search';
+export {
+  applyListingSearch,
+  createListingSearchProjection,
+  LISTING_SEARCH_MAPPINGS,
+  LISTING_SEARCH_PROJECTION,
+  listingSearchProjection,
+  searchDocumentFromDetail,
+} from './search';

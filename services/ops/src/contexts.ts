@@ -1,7 +1,7 @@
 /** The contexts this deployment hosts. Adding one: its schemas, its decider, its projections, and a line here. */
 import type { ContextDefinition } from '@tidemark/domain';
 import { listingsContext } from '@tidemark/listings';
-import { listingProjections } from '@tidemark/listings-projections';
+import { listingProjections, listingSearchProjection } from '@tidemark/listings-projections';
 import type { ProjectionDefinition } from '@tidemark/projection-runtime';
 
 export const CONTEXTS: Record<string, ContextDefinition> = {
@@ -16,5 +16,8 @@ export function contextByName(name: string): ContextDefinition {
 
 /** Each context's projections (read views), at their current versions. */
 export const PROJECTIONS: Record<string, ProjectionDefinition[]> = {
-  [listingsContext.name]: Object.values(listingProjections()) as unknown as ProjectionDefinition[],
+  [listingsContext.name]: [
+    ...Object.values(listingProjections()),
+    listingSearchProjection,
+  ] as unknown as ProjectionDefinition[],
 };

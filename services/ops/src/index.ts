@@ -1,3 +1,4 @@
+export * from './config/env';
 export * from './contexts';
 export * from './platform';
 export * from './read-path';

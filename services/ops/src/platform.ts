@@ -25,6 +25,8 @@ export interface PlatformOptions {
   ports?: StackOptions['ports'] & { gateway?: number; query?: number };
   metricsPort?: number | null;
   brokerMode?: StackOptions['brokerMode'];
+  /** Refresh interval of the embedded search server (default 1000 ms; tests use less). */
+  searchRefreshIntervalMs?: number;
   /** Partitions of every context's topics (default 8). */
   partitions?: number;
   contexts?: ContextDefinition[];
@@ -85,6 +87,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ports: options.ports,
     metricsPort: options.metricsPort,
     brokerMode: options.brokerMode,
+    searchRefreshIntervalMs: options.searchRefreshIntervalMs,
     writeEndpoints: options.writeEndpoints ?? false,
     handleSignals: options.handleSignals ?? false,
     logger: options.logger,
@@ -150,13 +153,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       postgres: postgres ?? '',
       redis: stack.endpoints.redis,
       memcached: stack.endpoints.memcached,
+      elasticsearch: stack.endpoints.search,
     };
     if (postgres && options.readPath?.projectors !== false) {
       projectors = await ProjectorSet.start({
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
-        projections: selectProjections(contexts.map((c) => c.name)),
+        // A projection whose store is not running is left out (e.g. `--components broker,postgres`).
+        projections: selectProjections(contexts.map((c) => c.name)).filter((p) =>
+          storeRunning(p.store, stores),
+        ),
         logger: options.logger,
         sessionTimeoutMs: options.processor?.sessionTimeoutMs,
         heartbeatIntervalMs: options.processor?.heartbeatIntervalMs,
@@ -212,5 +219,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+function storeRunning(
+  store: string,
+  stores: { postgres: string; redis?: string; memcached?: string; elasticsearch?: string },
+): boolean {
+  switch (store) {
+    case 'postgres':
+      return stores.postgres !== '';
+    case 'redis':
+      return stores.redis !== undefined;
+    case 'memcached':
+      return stores.memcached !== undefined;
+    case 'elasticsearch':
+      return stores.elasticsearch !== undefined;
+    default:
+      return false;
   }
 }

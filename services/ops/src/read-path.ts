@@ -10,6 +10,7 @@ import {
   LISTING_DETAIL_PROJECTION,
   SELLER_STATS_PROJECTION,
 } from '@tidemark/listings-projections';
+import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
 import { createRedisSink } from '@tidemark/projection-redis';
@@ -26,7 +27,7 @@ import {
   createPostgresWatermarkBus,
   Projector,
 } from '@tidemark/projection-runtime';
-import { startQueryApi } from '@tidemark/query';
+import { createElasticsearchListingSearch, startQueryApi } from '@tidemark/query';
 import type { EventRegistry } from '@tidemark/schemas';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -37,6 +38,8 @@ export interface StoreEndpoints {
   postgres: string;
   redis?: string;
   memcached?: string;
+  /** Elasticsearch (or the embedded search server) URL, for search views. */
+  elasticsearch?: string;
 }
 
 /** Opens the sink of a projection version in its store. */
@@ -53,7 +56,10 @@ export function openSink(definition: ProjectionDefinition, stores: StoreEndpoint
         throw new Error(`projection ${definition.name} needs memcached, which is not running`);
       return createMemcachedSink(definition, { servers: stores.memcached, partitions });
     case 'elasticsearch':
-      throw new Error(`projection ${definition.name}: the Elasticsearch sink arrives with the search view`);
+      if (!stores.elasticsearch) {
+        throw new Error(`projection ${definition.name} needs Elasticsearch, which is not running`);
+      }
+      return createElasticsearchSink(definition, { node: stores.elasticsearch, partitions });
   }
 }
 
@@ -207,6 +213,16 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
         detail: sinkFor<ListingDetail>(LISTING_DETAIL_PROJECTION),
         sellerStats: sinkFor<SellerStats>(SELLER_STATS_PROJECTION),
         cards: sinkFor<ListingCard>(LISTING_CARD_PROJECTION),
+        ...(options.stores.elasticsearch
+          ? {
+              search: (version: number) =>
+                createElasticsearchListingSearch({
+                  version,
+                  node: options.stores.elasticsearch,
+                  partitions: options.partitions,
+                }),
+            }
+          : {}),
       },
       logger: options.logger,
     });

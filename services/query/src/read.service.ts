@@ -108,7 +108,7 @@ export class ListingsReader {
 
   async detail(id: string, request: ReadRequest): Promise<ReadAnswer<ListingDetail>> {
     validateId(id, 'listing id');
-    const begun = await this.begin(request, 'detail');
+    const begun = await this.begin(request);
     const reached = await this.reach('detail', begun);
     const found = await this.lookup(reached, () =>
       this.sinks.sink('detail', reached.version).read(this.partitionOf(id), id),
@@ -120,7 +120,7 @@ export class ListingsReader {
 
   async card(id: string, request: ReadRequest): Promise<ReadAnswer<ListingCard>> {
     validateId(id, 'listing id');
-    const begun = await this.begin(request, 'cards');
+    const begun = await this.begin(request);
     const reached = await this.reach('cards', begun);
     let found: Lookup<ListingCard>;
     let reason = 'unknown';
@@ -150,7 +150,7 @@ export class ListingsReader {
 
   async sellerStats(sellerId: string, request: ReadRequest): Promise<ReadAnswer<SellerStats>> {
     validateId(sellerId, 'seller id');
-    const begun = await this.begin(request, 'sellerStats');
+    const begun = await this.begin(request);
     const reached = await this.reach('sellerStats', begun);
     const sink = this.sinks.sink('sellerStats', reached.version);
     // Every partition may hold a sub-document of the seller (their listings are spread over partitions).
@@ -180,14 +180,14 @@ export class ListingsReader {
         view: SEARCH_PROJECTION,
       });
     }
-    const begun = await this.begin(request, 'search');
+    const begun = await this.begin(request);
     const reached = await this.reach('search', begun);
     const result = await this.lookup(reached, () => this.sinks.search(reached.version).search(params));
     return answer(result, reached, 'elasticsearch');
   }
 
-  /** Decodes the token, checks it against the log, and fixes the deadline of the whole read. */
-  private async begin(request: ReadRequest, view: ReadView): Promise<Begun> {
+  /** Decodes the token, checks its partitions, and fixes the deadline of the whole read. */
+  private async begin(request: ReadRequest): Promise<Begun> {
     const identity = await this.topicIdentity();
     const text = request.token?.trim();
     const token = text ? decodeToken(text, identity) : EMPTY_TOKEN(identity);

@@ -1,9 +1,3 @@
-import { runBrokerCommand } from './broker';
-import { runDeadLettersCommand } from './dead-letters';
-import { runProcessorCommand } from './processor';
-import { runProjectorCommand } from './projector';
-import { runSchemas } from './schemas';
-import { runUp } from './up';
 import { UsageError } from './usage-error';
 
 const USAGE = `tidemark: the Tidemark platform command line
@@ -13,24 +7,32 @@ Usage: tidemark <command> [options]
 Commands:
   up              Start the whole local platform on its embedded default (see: tidemark up --help)
   broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
+  gateway         Run the command gateway, HTTP in front of the processors (see: tidemark gateway --help)
   processor       Run a context's command processor (see: tidemark processor --help)
   projector       Run the projectors of a context's read views (see: tidemark projector --help)
+  query           Run the query API over a context's read views (see: tidemark query --help)
   dead-letters    List a projection's dead letters, or replay them after a fix (see: tidemark dead-letters --help)
   schemas         Check schema compatibility, export JSON Schemas (see: tidemark schemas --help)
+  search-server   Run the embedded Elasticsearch-compatible search server (see: tidemark search-server --help)
   help            Show this text
 
-Every command accepts --help. Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
+Every command accepts --help. gateway, processor, projector and query also take every setting from a
+TIDEMARK_* environment variable (listed in their --help; a flag wins). Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
 `;
 
 type Command = (argv: string[]) => Promise<void>;
 
-const commands: Record<string, Command> = {
-  up: runUp,
-  broker: runBrokerCommand,
-  processor: runProcessorCommand,
-  projector: runProjectorCommand,
-  'dead-letters': runDeadLettersCommand,
-  schemas: runSchemas,
+// Loaded on demand: a command pulls in only its own dependencies, so --help and --check-config answer at once.
+const commands: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./up.js')).runUp,
+  broker: async () => (await import('./broker.js')).runBrokerCommand,
+  gateway: async () => (await import('./gateway.js')).runGatewayCommand,
+  processor: async () => (await import('./processor.js')).runProcessorCommand,
+  projector: async () => (await import('./projector.js')).runProjectorCommand,
+  query: async () => (await import('./query.js')).runQueryCommand,
+  'dead-letters': async () => (await import('./dead-letters.js')).runDeadLettersCommand,
+  schemas: async () => (await import('./schemas.js')).runSchemas,
+  'search-server': async () => (await import('./search-server.js')).runSearchServerCommand,
 };
 
 /** Entry point of bin/tidemark.js. Exit code 2 means a usage error. */
@@ -40,14 +42,16 @@ export function main(argv: string[]): void {
     process.stdout.write(USAGE);
     return;
   }
-  const command = commands[name];
-  if (command === undefined) {
+  const load = commands[name];
+  if (load === undefined) {
     process.stderr.write(`tidemark: unknown command '${name}'\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
-  command(rest).catch((error: unknown) => {
-    process.stderr.write(`tidemark ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  });
+  load()
+    .then((command) => command(rest))
+    .catch((error: unknown) => {
+      process.stderr.write(`tidemark ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(error instanceof UsageError ? 2 : 1);
+    });
 }

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { serveMetrics } from '@tidemark/broker';
 import pino from 'pino';
+import { parseServiceArgs, renderOptions } from '../config/flags';
+import type { StoreEndpoints } from '../read-path';
 import { ProjectorSet, selectProjections } from '../read-path';
-import { intOption, parseOrHelp, runUntilSignalled } from './args';
-import { UsageError } from './usage-error';
+import { runUntilSignalled } from './args';
 
 const HELP = `tidemark projector: run the projectors of a context's read views
 
@@ -13,83 +13,40 @@ batches (documents and checkpoint together), then announces the new watermark to
 on tidemark_watermarks). Several instances share the partitions of a projection.
 
 Usage: tidemark projector --brokers <host:port,...> --postgres <url> [options]
+       TIDEMARK_BROKERS=<host:port,...> TIDEMARK_POSTGRES_URL=<url> tidemark projector
 
-Options:
-  --brokers <list>              Kafka bootstrap servers, comma-separated (required)
-  --postgres <url>              PostgreSQL URL: detail views, control table, watermark bus (required)
-  --redis <url>                 Redis URL (redis://host:port), for Redis views
-  --memcached <host:port>       memcached server, for memcached views
-  --context <name>              The context whose projections run (default listings)
-  --projections <list>          Only these projections, comma-separated (default all of the context)
-  --partitions <n>              Partitions of the context's topics (default 8)
-  --metrics-port <n>            Prometheus /metrics port (default 9320; 0 picks one; -1 disables)
-  --session-timeout-ms <n>      Consumer group session timeout (default 10000)
-  --heartbeat-interval-ms <n>   Heartbeat interval (default 1000)
-  --log-level <level>           debug, info, warn or error (default info, or TIDEMARK_LOG_LEVEL)
-  -h, --help                    Show this text
-
+${renderOptions('projector')}
 Prints "projector ready <names>" on stdout once every projector has joined its group; SIGINT or SIGTERM
 finishes the batch in flight and stops cleanly. Lag per partition, apply rate and dead letters are metrics.
 `;
 
 export async function runProjectorCommand(argv: string[]): Promise<void> {
-  const values = parseOrHelp(() => parse(argv), HELP);
-  if (values === null) return;
-  if (!values.brokers) throw new UsageError(`--brokers is required\n\n${HELP}`);
-  if (!values.postgres) throw new UsageError(`--postgres is required\n\n${HELP}`);
-  const logger = pino(
-    { name: 'tidemark.projector', level: values['log-level'] ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' },
-    pino.destination(2),
-  );
-  const context = values.context ?? 'listings';
-  let projections: ReturnType<typeof selectProjections>;
-  try {
-    projections = selectProjections(
-      [context],
-      values.projections
-        ?.split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    );
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const metricsPort = intOption('metrics-port', values['metrics-port'], -1) ?? 9320;
+  const parsed = parseServiceArgs('projector', argv, HELP);
+  if (parsed === null) return;
+  const s = parsed.settings;
+  const logger = pino({ name: 'tidemark.projector', level: s['log-level'] }, pino.destination(2));
+  const projections = selectProjections([s.context], s.projections);
+  const stores: StoreEndpoints = {
+    postgres: s.postgres,
+    redis: s.redis,
+    memcached: s.memcached?.join(','),
+    elasticsearch: s.elasticsearch,
+  };
   const set = await ProjectorSet.start({
-    brokers: values.brokers.split(',').map((b) => b.trim()),
-    stores: { postgres: values.postgres, redis: values.redis, memcached: values.memcached },
-    partitions: intOption('partitions', values.partitions, 1) ?? 8,
+    brokers: s.brokers,
+    stores,
+    partitions: s.partitions,
     projections,
     logger,
-    sessionTimeoutMs: intOption('session-timeout-ms', values['session-timeout-ms'], 100),
-    heartbeatIntervalMs: intOption('heartbeat-interval-ms', values['heartbeat-interval-ms'], 10),
+    sessionTimeoutMs: s['session-timeout-ms'],
+    heartbeatIntervalMs: s['heartbeat-interval-ms'],
   });
   const metrics =
-    metricsPort === -1 ? null : await serveMetrics(set.registry, '127.0.0.1', metricsPort, () => true);
+    s['metrics-port'] === -1
+      ? null
+      : await serveMetrics(set.registry, s['metrics-host'], s['metrics-port'], () => true);
   process.stdout.write(
     `projector ready ${projections.map((p) => `${p.name}.v${p.version}`).join(',')}${metrics ? ` metrics ${metrics.url}` : ''}\n`,
   );
   await runUntilSignalled('projector', () => Promise.all([set.stop(), metrics?.close()]));
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      brokers: { type: 'string' },
-      postgres: { type: 'string' },
-      redis: { type: 'string' },
-      memcached: { type: 'string' },
-      context: { type: 'string' },
-      projections: { type: 'string' },
-      partitions: { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'session-timeout-ms': { type: 'string' },
-      'heartbeat-interval-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }

@@ -12,6 +12,7 @@ export const UP_DEFAULT_PORTS: Record<Component, number> = {
   postgres: 15432,
   redis: 16379,
   memcached: 21211,
+  search: 19200,
 };
 export const UP_DEFAULT_METRICS_PORT = 19308;
 export const UP_DEFAULT_GATEWAY_PORT = 18080;
@@ -36,10 +37,11 @@ export interface UpArgs {
 
 export const UP_HELP = `tidemark up: start the local Tidemark platform in the foreground
 
-Starts the Kafka-protocol broker, PostgreSQL, Redis and memcached on 127.0.0.1 (installing redis-server and
-memcached with apt-get first when missing and running as root), then a command processor per context, the
-command gateway, a projector per projection (Postgres, Redis and memcached views) and the query API; writes <data-dir>/endpoints.json (with a development API key), prints what runs where and an
-example command and read, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
+Starts the Kafka-protocol broker, PostgreSQL, Redis, memcached and the embedded Elasticsearch-API search
+server on 127.0.0.1 (installing redis-server and memcached with apt-get first when missing and running as
+root), then a command processor per context, the command gateway, a projector per projection (Postgres,
+Redis, memcached and search views) and the query API; writes <data-dir>/endpoints.json (with a development
+API key), prints what runs where and an example command and read, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
 endpoints.json is removed again. Data persists in the data dir across restarts.
 
 Usage: tidemark up [options]
@@ -52,6 +54,7 @@ Options:
   --postgres-port <n>      PostgreSQL port (default ${UP_DEFAULT_PORTS.postgres}); user, password and database: tidemark
   --redis-port <n>         Redis port (default ${UP_DEFAULT_PORTS.redis})
   --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
+  --search-port <n>        Embedded Elasticsearch-API server port (default ${UP_DEFAULT_PORTS.search})
   --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it); the
                            projectors' /metrics is on the next port. The gateway and query API serve /metrics
                            on their own ports
@@ -124,6 +127,7 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
       postgres: port('postgres-port', values['postgres-port'], UP_DEFAULT_PORTS.postgres),
       redis: port('redis-port', values['redis-port'], UP_DEFAULT_PORTS.redis),
       memcached: port('memcached-port', values['memcached-port'], UP_DEFAULT_PORTS.memcached),
+      search: port('search-port', values['search-port'], UP_DEFAULT_PORTS.search),
     },
     metricsPort: metricsPort === -1 ? null : metricsPort,
     brokerMode,
@@ -147,6 +151,7 @@ function parse(argv: string[]) {
       'postgres-port': { type: 'string' },
       'redis-port': { type: 'string' },
       'memcached-port': { type: 'string' },
+      'search-port': { type: 'string' },
       'metrics-port': { type: 'string' },
       components: { type: 'string' },
       'broker-mode': { type: 'string' },

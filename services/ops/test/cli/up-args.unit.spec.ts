@@ -15,8 +15,8 @@ describe('parseUpArgs', () => {
     assert.deepEqual(args, {
       help: false,
       dataDir: '/repo/.tidemark',
-      components: ['broker', 'postgres', 'redis', 'memcached'],
-      ports: { broker: 19092, postgres: 15432, redis: 16379, memcached: 21211 },
+      components: ['broker', 'postgres', 'redis', 'memcached', 'search'],
+      ports: { broker: 19092, postgres: 15432, redis: 16379, memcached: 21211, search: 19200 },
       metricsPort: UP_DEFAULT_METRICS_PORT,
       brokerMode: 'in-process',
       gatewayPort: 18080,
@@ -38,6 +38,8 @@ describe('parseUpArgs', () => {
         '6380',
         '--memcached-port',
         '11212',
+        '--search-port',
+        '9201',
         '--metrics-port=-1',
         '--components',
         'postgres, redis',
@@ -51,7 +53,7 @@ describe('parseUpArgs', () => {
       '/repo',
     );
     assert.equal(args.dataDir, '/repo/state');
-    assert.deepEqual(args.ports, { broker: 9092, postgres: 0, redis: 6380, memcached: 11212 });
+    assert.deepEqual(args.ports, { broker: 9092, postgres: 0, redis: 6380, memcached: 11212, search: 9201 });
     assert.equal(args.metricsPort, null);
     assert.deepEqual(args.components, ['postgres', 'redis']);
     assert.equal(args.brokerMode, 'child');

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# One image for every Tidemark service: `docker run tidemark:local <gateway|processor|projector|query>`.
+# Built from the repository root (docker-compose.yml does: context ".", dockerfile infra/docker/tidemark.Dockerfile).
+# Configuration is only environment variables (TIDEMARK_*), listed by `<command> --help` and in the README.
+
+# --- build: install the workspaces, compile @tidemark/ops and everything it depends on, drop dev dependencies
+FROM node:20-bookworm AS build
+WORKDIR /app
+# No Nx daemon or cloud inside a build; the local cache would only bloat the layer.
+ENV NX_DAEMON=false \
+    NX_NO_CLOUD=true \
+    NX_SKIP_NX_CACHE=true \
+    CI=true
+COPY . .
+# `npm install`, not `npm ci`: the lock file leaves out other platforms' builds of Biome and Nx (see README).
+RUN npm install --no-audit --no-fund
+RUN npx nx run @tidemark/ops:build --outputStyle=static
+RUN npm prune --omit=dev --no-audit --no-fund \
+  && rm -rf .nx /root/.npm
+
+# --- runtime: node and the compiled workspaces, nothing else; runs unprivileged
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app /app
+USER node
+# The default ports of `tidemark gateway` (8080) and `tidemark query` (8081); processors and projectors serve
+# /metrics and /healthz on TIDEMARK_METRICS_PORT.
+EXPOSE 8080 8081
+ENTRYPOINT ["node", "services/ops/bin/tidemark.js"]
+CMD ["--help"]
