@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@elastic/elasticsearch';
 import type { TestServer } from './support/test-server';
 import { expectEsError, http, startTestServer } from './support/test-server';
 
@@ -129,6 +130,17 @@ describe('indices', () => {
     assert.match(vendored.headers.get('content-type') ?? '', /application\/vnd\.elasticsearch\+json/);
     const plain = await http(t.server.url, 'GET', '/');
     assert.match(plain.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  it('accepts gzip-compressed request bodies (client compression: true) and answers uncompressed', async () => {
+    const gzipClient = new Client({ node: t.server.url, compression: true });
+    try {
+      await gzipClient.indices.create({ index: 'gz', mappings: { properties: { k: { type: 'keyword' } } } });
+      await gzipClient.index({ index: 'gz', id: '1', document: { k: 'v' }, refresh: true });
+      assert.equal((await gzipClient.count({ index: 'gz', query: { term: { k: 'v' } } })).count, 1);
+    } finally {
+      await gzipClient.close();
+    }
   });
 
   it('serves Prometheus metrics on /_prometheus/metrics', async () => {

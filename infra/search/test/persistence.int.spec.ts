@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
@@ -61,10 +61,11 @@ describe('persistence', () => {
     }
   });
 
-  it('snapshots and truncates the log, and recovers from snapshot plus log', async () => {
+  it('snapshots and truncates the log; a crash copy recovers from snapshot plus log', async () => {
     const dir = tempDir();
+    const copy = tempDir();
+    const first = await startTestServer({ dataDir: dir.path, refreshIntervalMs: 0, snapshotEveryOps: 100 });
     try {
-      const first = await startTestServer({ dataDir: dir.path, refreshIntervalMs: 0, snapshotEveryOps: 100 });
       await first.client.indices.create({ index: 'snap', mappings: MAPPINGS });
       for (let round = 0; round < 5; round++) {
         const operations = Array.from({ length: 60 }, (_, i) => [
@@ -80,34 +81,41 @@ describe('persistence', () => {
         ]).flat();
         await first.client.bulk({ operations, refresh: true });
       }
-      await first.client.delete({ index: 'snap', id: 'd0', version: 1000, version_type: 'external' });
+      // Snapshots run in the background after a refresh: wait until one has replaced the older logs.
       const indexDir = join(dir.path, 'indices', readdirSync(join(dir.path, 'indices'))[0] ?? '');
-      const files = readdirSync(indexDir);
-      assert.ok(files.includes('snapshot.json'), files.join(','));
-      assert.equal(files.filter((f) => f.endsWith('.log')).length, 1, files.join(','));
-      // Simulate a crash after close: keep the log as is (stop() writes a snapshot; that's fine too).
-      await first.stop();
-      const second = await startTestServer({ dataDir: dir.path, refreshIntervalMs: 0 });
-      try {
-        assert.equal((await second.client.count({ index: 'snap' })).count, 59);
-        assert.equal((await second.client.get({ index: 'snap', id: 'd5' }))._version, 406);
-        await expectEsError(
-          () =>
-            second.client.index({
-              index: 'snap',
-              id: 'd0',
-              version: 999,
-              version_type: 'external',
-              document: {},
-            }),
-          409,
-          'version_conflict_engine_exception',
-        );
-      } finally {
-        await second.stop();
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const files = readdirSync(indexDir);
+        if (files.includes('snapshot.json') && files.filter((f) => f.endsWith('.log')).length === 1) break;
+        assert.ok(Date.now() < deadline, `no snapshot/truncation: ${files.join(',')}`);
+        await new Promise((r) => setTimeout(r, 20));
       }
+      // This delete lands in the log after the snapshot; copying the directory now is a crash image.
+      await first.client.delete({ index: 'snap', id: 'd0', version: 1000, version_type: 'external' });
+      cpSync(dir.path, copy.path, { recursive: true });
     } finally {
+      await first.stop();
       dir.remove();
+    }
+    const second = await startTestServer({ dataDir: copy.path, refreshIntervalMs: 0 });
+    try {
+      assert.equal((await second.client.count({ index: 'snap' })).count, 59);
+      assert.equal((await second.client.get({ index: 'snap', id: 'd5' }))._version, 406);
+      await expectEsError(
+        () =>
+          second.client.index({
+            index: 'snap',
+            id: 'd0',
+            version: 999,
+            version_type: 'external',
+            document: {},
+          }),
+        409,
+        'version_conflict_engine_exception',
+      );
+    } finally {
+      await second.stop();
+      copy.remove();
     }
   });
 
@@ -116,24 +124,29 @@ describe('persistence', () => {
     try {
       const child = await startChildServer(dir.path, ['--refresh-interval-ms', '0']);
       const client = new Client({ node: child.url });
-      await client.indices.create({ index: 'crash', mappings: MAPPINGS });
-      const writes = Array.from({ length: 200 }, (_, i) =>
-        client.index({
-          index: 'crash',
-          id: `c${i}`,
-          version: i + 1,
-          version_type: 'external',
-          document: { n: i },
-        }),
-      );
-      await Promise.all(writes);
-      await client.bulk({
-        operations: Array.from({ length: 100 }, (_, i) => [
-          { index: { _index: 'crash', _id: `b${i}` } },
-          { n: i },
-        ]).flat(),
-      });
-      await client.delete({ index: 'crash', id: 'c0', version: 500, version_type: 'external' });
+      try {
+        await client.indices.create({ index: 'crash', mappings: MAPPINGS });
+        const writes = Array.from({ length: 200 }, (_, i) =>
+          client.index({
+            index: 'crash',
+            id: `c${i}`,
+            version: i + 1,
+            version_type: 'external',
+            document: { n: i },
+          }),
+        );
+        await Promise.all(writes);
+        await client.bulk({
+          operations: Array.from({ length: 100 }, (_, i) => [
+            { index: { _index: 'crash', _id: `b${i}` } },
+            { n: i },
+          ]).flat(),
+        });
+        await client.delete({ index: 'crash', id: 'c0', version: 500, version_type: 'external' });
+      } catch (error) {
+        await child.kill('SIGKILL');
+        throw error;
+      }
       const exit = await child.kill('SIGKILL');
       assert.equal(exit.signal, 'SIGKILL');
       await client.close();

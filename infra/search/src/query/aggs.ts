@@ -99,10 +99,16 @@ interface Bucket {
   doc_count: number;
 }
 
-export function runAgg(agg: TermsAgg, docs: readonly number[]): Record<string, unknown> {
+/** `allDocs`: `docs` is every live doc, so the postings sizes are the counts (no per-doc pass). */
+export function runAgg(agg: TermsAgg, docs: readonly number[], allDocs: boolean): Record<string, unknown> {
   const counts = new Map<Value, number>();
   const docValues = agg.index?.docValues;
-  if (docValues !== undefined || agg.missing !== undefined) {
+  if (allDocs && agg.index !== undefined) {
+    for (const [key, set] of agg.index.postings) counts.set(key, set.size);
+    const without = docs.length - agg.index.docValues.size;
+    if (agg.missing !== undefined && without > 0)
+      counts.set(agg.missing, (counts.get(agg.missing) ?? 0) + without);
+  } else if (docValues !== undefined || agg.missing !== undefined) {
     for (const doc of docs) {
       const values = docValues?.get(doc);
       if (values === undefined) {

@@ -197,7 +197,7 @@ export class QuerySearcher implements IndexSearcher {
       }
     }
     const aggregations: Record<string, unknown> = {};
-    for (const agg of aggs) aggregations[agg.name] = runAgg(agg, docs);
+    for (const agg of aggs) aggregations[agg.name] = runAgg(agg, docs, docs.length === this.byDoc.size);
 
     const specs: SortSpec[] = explicitSort ? (sort as SortSpec[]) : [{ kind: 'score', desc: true }];
     const compare = (i: number, j: number): number => {
