@@ -36,8 +36,10 @@ import { listingEvents } from '@tidemark/listings';
 import {
   listingCardProjection,
   listingDetailProjection,
+  listingSearchProjection,
   sellerStatsProjection,
 } from '@tidemark/listings-projections';
+import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
 import { createRedisSink } from '@tidemark/projection-redis';
@@ -75,7 +77,8 @@ Options:
   --wave <n>              Aggregates interleaved in the log: each wave of <n> aggregates has all its publishes,
                           then all its first price changes, ... (default 10000)
   --phases <list>         Any of tidemark,emmett,raw,token (default all)
-  --projections <list>    Tidemark projections to catch up (default listing-detail,seller-stats,listing-card)
+  --projections <list>    Tidemark projections to catch up (default listing-detail,seller-stats,listing-card;
+                          also listing-search: the Elasticsearch sink into the stack's embedded search server)
   --emmett <list>         Emmett projections: sql (postgreSQLProjection, one upsert/merge per event: the
                           fastest) and/or pongo (pongoSingleStreamProjection, document per stream: ~3x slower)
                           (default sql)
@@ -335,6 +338,7 @@ const DEFINITIONS: Record<string, ProjectionDefinition> = {
   'listing-detail': listingDetailProjection as unknown as ProjectionDefinition,
   'seller-stats': sellerStatsProjection as unknown as ProjectionDefinition,
   'listing-card': listingCardProjection as unknown as ProjectionDefinition,
+  'listing-search': listingSearchProjection as unknown as ProjectionDefinition,
 };
 
 function openSink(definition: ProjectionDefinition, stores: StackUrls, partitions: number): Sink {
@@ -345,6 +349,10 @@ function openSink(definition: ProjectionDefinition, stores: StackUrls, partition
       return createRedisSink(definition, { url: stores.redis });
     case 'memcached':
       return createMemcachedSink(definition, { servers: stores.memcached, partitions });
+    case 'elasticsearch':
+      // As `tidemark projector` opens it: refresh 'wait_for' on each commit's bulk.
+      if (!stores.search) throw new Error('the stack has no search server');
+      return createElasticsearchSink(definition, { node: stores.search, partitions });
     default:
       throw new Error(`no sink for store ${definition.store}`);
   }
@@ -378,6 +386,7 @@ interface StackUrls {
   postgres: string;
   redis?: string;
   memcached?: string;
+  search?: string;
 }
 
 async function catchUpTidemark(

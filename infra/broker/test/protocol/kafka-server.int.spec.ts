@@ -233,6 +233,15 @@ function withVersion(
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Waits until `condition` holds (the server handles a written request on its own schedule, slower under load). */
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await tick();
+  }
+}
+
 describe('KafkaServer', () => {
   const log = new FakeLog();
   const metrics = new Metrics();
@@ -416,13 +425,12 @@ describe('KafkaServer', () => {
         }),
       ),
     );
-    await tick();
+    await until(() => log.waits.length > 0, 'the fetch is waiting for data');
     const wait = log.waits[0];
     assert.ok(wait?.signal, 'fetch is long-polling with a signal');
     assert.equal(wait.signal.aborted, false);
     client.close();
-    await tick();
-    assert.equal(wait.signal.aborted, true);
+    await until(() => wait.signal?.aborted === true, 'the closed connection aborts the fetch');
   });
 
   test('close() stops accepting, destroys connections and aborts pending requests', async () => {
@@ -442,7 +450,7 @@ describe('KafkaServer', () => {
         }),
       ),
     );
-    await tick();
+    await until(() => log.waits.length > 0, 'the fetch is waiting for data');
     await other.close();
     await client.closed;
     assert.equal(log.waits[0]?.signal?.aborted, true);
