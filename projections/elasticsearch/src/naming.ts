@@ -11,8 +11,8 @@ export interface ElasticsearchTargetNames {
   /** `tm-<ctx>-<name>-v<N>-checkpoints`: one document per partition, `_id` = `_checkpoint:<partition>`. */
   checkpoints: string;
   /**
-   * `tm-<ctx>-<name>`: the version-independent alias a cutover moves (issue 6). Not created by the sink: the
-   * query API picks the version from the control table and reads `index` directly.
+   * `tm-<ctx>-<name>`: the version-independent alias, claimed by the first version prepared; a cutover moves it
+   * (issue 6). The query API itself picks the version from the control table and reads `index` directly.
    */
   alias: string;
 }

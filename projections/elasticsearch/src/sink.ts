@@ -67,8 +67,10 @@ export interface ElasticsearchSinkOptions {
    * refresh and a search of the checkpoints index.
    */
   partitions?: number;
-  /** Parallel GETs of a load() (default 32). */
+  /** Parallel `_mget` requests of a load() that needs more than one (default 4). */
   concurrency?: number;
+  /** Ids per `_mget` request of a load() (default 5,000). */
+  mgetChunk?: number;
 }
 
 /** The sink plus what a search reader and tests need. */
@@ -131,6 +133,7 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
   readonly names: ElasticsearchTargetNames;
   private readonly refresh: 'wait_for' | true;
   private readonly concurrency: number;
+  private readonly mgetChunk: number;
 
   constructor(
     private readonly definition: ElasticsearchProjectionDefinition<D>,
@@ -140,7 +143,8 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
   ) {
     this.names = elasticsearchTargetNames(definition);
     this.refresh = options.refresh ?? 'wait_for';
-    this.concurrency = Math.max(1, options.concurrency ?? 32);
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.mgetChunk = Math.max(1, options.mgetChunk ?? 5_000);
     if (
       options.partitions !== undefined &&
       (!Number.isSafeInteger(options.partitions) || options.partitions < 1)
@@ -155,6 +159,23 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
       viewMappings(this.definition as ElasticsearchProjectionDefinition),
     );
     await this.createIndex(this.names.checkpoints, CHECKPOINT_MAPPINGS);
+    await this.claimAlias();
+  }
+
+  /**
+   * The projection's version-independent alias points at one version's index. The first version to be prepared
+   * takes it (as the control table makes the first version active); later versions leave it alone, and a
+   * cutover moves it in one `_aliases` call.
+   */
+  private async claimAlias(): Promise<void> {
+    const { alias, index } = this.names;
+    if (await this.client.indices.existsAlias({ name: alias })) return;
+    try {
+      await this.client.indices.updateAliases({ actions: [{ add: { index, alias } }] });
+    } catch (error) {
+      // Another version's sink claimed it in between; it stays there.
+      if (!(await this.client.indices.existsAlias({ name: alias }))) throw error;
+    }
   }
 
   private async createIndex(index: string, mappings: Record<string, unknown>): Promise<void> {
@@ -208,19 +229,52 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
   }
 
   async load(partition: number, keys: readonly string[]): Promise<Map<string, Lookup<D>>> {
-    const result = new Map<string, Lookup<D>>();
     const unique = [...new Set(keys)];
-    // Real-time GETs (a search would only see refreshed documents), a bounded number at a time.
+    const result = new Map<string, Lookup<D>>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += this.mgetChunk) chunks.push(unique.slice(i, i + this.mgetChunk));
+    // Real-time multi-gets (a search would only see refreshed documents), a bounded number at a time.
     let next = 0;
     const worker = async () => {
-      while (next < unique.length) {
-        const key = unique[next++] as string;
-        result.set(key, await this.read(partition, key));
+      while (next < chunks.length) {
+        const chunk = chunks[next++] as string[];
+        const found = await this.loadChunk(partition, chunk);
+        chunk.forEach((key, i) => {
+          result.set(key, found[i] ?? 'absent');
+        });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, unique.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
     // In the order asked for.
     return new Map(keys.map((key) => [key, result.get(key) ?? 'absent']));
+  }
+
+  /** One `_mget` of distinct keys; the lookups in the order of `keys`. */
+  private async loadChunk(partition: number, keys: readonly string[]): Promise<Lookup<D>[]> {
+    const index = this.names.index;
+    const ids = keys.map((key) => documentId(partition, key));
+    const answer = await this.client.mget<Record<string, unknown>>({ index, ids });
+    if (answer.docs.length !== ids.length) {
+      throw new Error(
+        `elasticsearch sink: _mget of ${ids.length} ids in ${index} answered ${answer.docs.length} documents`,
+      );
+    }
+    return answer.docs.map((item, i): Lookup<D> => {
+      const key = keys[i] as string;
+      const id = ids[i] as string;
+      if (item._id !== id) throw new Error(`elasticsearch sink: _mget answered [${item._id}] for [${id}]`);
+      if ('error' in item) {
+        // A dropped (or never prepared) version: nothing was written, as a GET's 404 says.
+        if (item.error.type === 'index_not_found_exception') return 'absent';
+        throw new Error(
+          `elasticsearch sink: reading ${index}/${id} failed: ${item.error.type}: ${item.error.reason ?? ''}`,
+        );
+      }
+      // Elasticsearch is durable: a missing document was never written (or the version was dropped).
+      if (!item.found || item._source === undefined) return 'absent';
+      const { meta, doc } = decodeSource<D>(item._source, `${index}/${id}`);
+      return { key, partition, doc, position: meta.position };
+    });
   }
 
   async read(partition: number, key: string): Promise<Lookup<D>> {

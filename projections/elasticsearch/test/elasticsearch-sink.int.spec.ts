@@ -126,6 +126,27 @@ describe('elasticsearch sink: store specifics', () => {
     );
   });
 
+  test('the first version prepared holds the projection alias; a later version leaves it there', async () => {
+    const v1 = definition(1);
+    const first = await open(v1);
+    const second = await open({ ...v1, version: 2 });
+    assert.notEqual(first.names.index, second.names.index);
+    assert.equal(first.names.alias, second.names.alias);
+    const aliases = await client.indices.getAlias({ name: first.names.alias });
+    assert.deepEqual(Object.keys(aliases), [first.names.index]);
+    // Reads through the alias see the first version's documents.
+    await first.commit(
+      0,
+      [{ key: 'a', doc: { title: 'green bicycle', category: 'bikes', price: 1 }, position: 1 }],
+      1,
+    );
+    const answer = await client.search({ index: first.names.alias, query: { match: { title: 'green' } } });
+    assert.deepEqual(
+      answer.hits.hits.map((h) => h._id),
+      ['0:a'],
+    );
+  });
+
   test('stale writes are refused by external versions; the stored _version is the position', async () => {
     const sink = await open();
     await sink.commit(1, [{ key: 'k', doc: { title: 'new' }, position: 10 }], 10);

@@ -11,6 +11,7 @@ import { bulkRoutes } from '../api/bulk';
 import { clusterRoutes } from '../api/cluster';
 import { documentRoutes } from '../api/documents';
 import { indexRoutes } from '../api/indices';
+import { mgetRoutes } from '../api/mget';
 import { searchRoutes } from '../api/search';
 import type { SearcherFactory } from '../engine/contracts';
 import { SearchEngine } from '../engine/engine';
@@ -74,6 +75,7 @@ export async function startSearchServer(options: SearchServerOptions): Promise<S
     ...aliasRoutes(opened),
     ...searchRoutes(opened),
     ...documentRoutes(opened),
+    ...mgetRoutes(opened),
     ...indexRoutes(opened),
   ];
   const dispatcher = createDispatcher(routes, logger, (endpoint, method, status, seconds) =>
