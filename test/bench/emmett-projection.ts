@@ -198,6 +198,8 @@ export async function runEmmettProjector(
   },
 ): Promise<EmmettCatchUp> {
   const pool = new pg.Pool({ connectionString, max: 2 });
+  // An idle client whose server stops (the stack shuts Postgres down) emits 'error': not a crash.
+  pool.on('error', () => undefined);
   try {
     if (kind === 'sql') {
       await pool.query(

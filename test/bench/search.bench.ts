@@ -979,6 +979,8 @@ async function main(): Promise<void> {
     let child: ChildProcess | undefined;
     let inProcess: Awaited<ReturnType<typeof startSearchServer>> | undefined;
     const pool = new pg.Pool({ connectionString: stack.endpoints.postgres, max: concurrency + 2 });
+    // An idle client whose server stops (the stack shuts Postgres down) emits 'error': not a crash.
+    pool.on('error', () => undefined);
     try {
       let node: string;
       if (searchMode === 'child') {

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     connectionString: platform.endpoints.postgres,
     max: Math.max(...concurrencies),
   });
+  pool.on('error', () => undefined);
   await pool.query(
     'create table if not exists raw_events (id bigserial primary key, stream text not null, version int not null, data jsonb not null)',
   );

@@ -209,11 +209,13 @@ class MemcachedSinkImpl<D extends ProjectionDocument> implements MemcachedSink<D
     // Documents first, then the checkpoint: a crash in between leaves documents ahead of the checkpoint,
     // which re-applying the batch from the old checkpoint skips.
     const checkpointKey = space.checkpointKey(partition);
+    const checkpointHint = this.hints.get(checkpointKey);
+    this.hints.delete(checkpointKey);
     await this.storeIfNewer(
       checkpointKey,
       checkpoint,
       Buffer.from(String(checkpoint)),
-      undefined,
+      checkpointHint,
       (response) => this.checkpointState(checkpointKey, response),
     );
   }
@@ -308,7 +310,13 @@ class MemcachedSinkImpl<D extends ProjectionDocument> implements MemcachedSink<D
       if (state !== null && state.position >= position) return;
       const response =
         state === null ? await this.mc.add(key, value) : await this.mc.set(key, value, state.cas);
-      if (response.status === Status.ok) return;
+      if (response.status === Status.ok) {
+        // The answer carries the item's new CAS: the next write of this key (the partition's checkpoint, or a
+        // document the projector already holds and so does not load) needs no read first.
+        // A zero CAS would make the next SET unconditional: remember only a real one.
+        if (response.cas.some((byte) => byte !== 0)) this.hints.set(key, { cas: response.cas, position });
+        return;
+      }
       if (response.status === Status.valueTooLarge) {
         throw new Error(`memcached sink: ${key} is too large for memcached (${value.length} bytes)`);
       }

@@ -188,7 +188,8 @@ function exampleCommands(gateway: string, query: string | undefined, apiKey: str
         `  TOKEN=$(curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}' | sed -E 's/.*"token":"([^"]*)".*/\\1/')\n` +
         `  curl -si ${query}/v1/listings/listing-1 -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
         `  curl -s ${query}/v1/listings/listing-1/card -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
-        `  curl -s ${query}/v1/sellers/seller-1/stats -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n\n`
+        `  curl -s ${query}/v1/sellers/seller-1/stats -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
+        `  curl -s '${query}/v1/listings/search?q=road+bike&category=bikes' -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n\n`
       : `  (the answer's Consistency-Token header is what a read sends back to see its own write)\n\n`)
   );
 }
