@@ -94,6 +94,8 @@ Options:
   --raw-connections <n>   Connections inserting at once (default 2)
   --clients <n>           Token wait: concurrent command clients (default 8)
   --seconds <n>           Token wait: measured seconds (default 20)
+  --projector-mode <m>    Token wait: \`tidemark up --projector-mode\`, in-process (default) or child (the
+                          projectors in their own process, as docker-compose runs them)
   -h, --help              Show this text
 
 Output: a progress line on stderr during long phases; markdown tables on stdout (events/s; p50/p99 ms).
@@ -539,6 +541,7 @@ interface UpEndpoints {
 async function startUp(
   dataDir: string,
   partitions: number,
+  projectorMode: string,
 ): Promise<{ child: ChildProcess; endpoints: UpEndpoints }> {
   const child = spawn(
     process.execPath,
@@ -555,6 +558,7 @@ async function startUp(
       '--memcached-port=0',
       '--gateway-port=0',
       '--query-port=0',
+      `--projector-mode=${projectorMode}`,
       '--metrics-port=-1',
       '--partitions',
       String(partitions),
@@ -752,6 +756,7 @@ async function main(): Promise<void> {
       'raw-connections': { type: 'string', default: '2' },
       clients: { type: 'string', default: '8' },
       seconds: { type: 'string', default: '20' },
+      'projector-mode': { type: 'string', default: 'in-process' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -888,7 +893,7 @@ async function main(): Promise<void> {
     await chmod(dataDir, 0o755);
     let up: Awaited<ReturnType<typeof startUp>> | undefined;
     try {
-      up = await startUp(dataDir, partitions);
+      up = await startUp(dataDir, partitions, values['projector-mode']);
       tokenResult = await tokenWait(up.endpoints, clients, seconds);
     } catch (error) {
       tokenError = error instanceof Error ? error.message : String(error);

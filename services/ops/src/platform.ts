@@ -15,7 +15,7 @@ import { startStack, updateEndpointsFile } from '@tidemark/stack';
 import type { Logger } from 'pino';
 import { CONTEXTS } from './contexts';
 import type { QueryService } from './read-path';
-import { ProjectorSet, selectProjections, startQueryService } from './read-path';
+import { ProjectorSet, selectProjections, startProjectorChild, startQueryService } from './read-path';
 
 export interface PlatformOptions {
   dataDir: string;
@@ -45,6 +45,11 @@ export interface PlatformOptions {
    */
   readPath?: {
     projectors?: boolean;
+    /**
+     * 'in-process' (default) or 'child': one `tidemark projector` process for every projection, as a deployment
+     * runs them (docker-compose), so projectors and the query API do not share an event loop.
+     */
+    projectorMode?: 'in-process' | 'child';
     query?: boolean;
     queryPort?: number;
     waitTimeoutMs?: number;
@@ -155,15 +160,29 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       memcached: stack.endpoints.memcached,
       elasticsearch: stack.endpoints.search,
     };
-    if (postgres && options.readPath?.projectors !== false) {
+    const runnable = selectProjections(contexts.map((c) => c.name)).filter((p) =>
+      storeRunning(p.store, stores),
+    );
+    if (postgres && options.readPath?.projectors !== false && options.readPath?.projectorMode === 'child') {
+      const child = await startProjectorChild({
+        brokers: [broker],
+        stores,
+        partitions: options.partitions ?? 8,
+        projections: runnable.map((p) => p.name),
+        metricsPort: options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 1 : 0,
+        sessionTimeoutMs: options.processor?.sessionTimeoutMs,
+        heartbeatIntervalMs: options.processor?.heartbeatIntervalMs,
+        logger: options.logger,
+      });
+      projectorMetrics = child.metricsUrl;
+      stops.push(() => child.stop());
+    } else if (postgres && options.readPath?.projectors !== false) {
       projectors = await ProjectorSet.start({
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
         // A projection whose store is not running is left out (e.g. `--components broker,postgres`).
-        projections: selectProjections(contexts.map((c) => c.name)).filter((p) =>
-          storeRunning(p.store, stores),
-        ),
+        projections: runnable,
         logger: options.logger,
         sessionTimeoutMs: options.processor?.sessionTimeoutMs,
         heartbeatIntervalMs: options.processor?.heartbeatIntervalMs,

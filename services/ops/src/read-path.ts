@@ -3,6 +3,7 @@
  * watermark bus and control table in Postgres, and the query API. `tidemark up` runs it in-process; `tidemark
  * projector` runs only the projectors (a separate process that operators, and the fault tests, can kill).
  */
+import path from 'node:path';
 import { awaitTopicIdentity, contextTopics, PartitionReader } from '@tidemark/kafka';
 import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
 import {
@@ -29,6 +30,7 @@ import {
 } from '@tidemark/projection-runtime';
 import { createElasticsearchListingSearch, startQueryApi } from '@tidemark/query';
 import type { EventRegistry } from '@tidemark/schemas';
+import { spawnManaged } from '@tidemark/stack';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { contextByName, PROJECTIONS } from './contexts';
@@ -237,4 +239,97 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+export interface ProjectorChildOptions {
+  brokers: string[];
+  stores: StoreEndpoints;
+  partitions: number;
+  projections: string[];
+  /** Prometheus port of the child: -1 disables, 0 picks one. */
+  metricsPort: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  logger: Logger;
+  startTimeoutMs?: number;
+}
+
+/** `tidemark projector` as a managed child process; resolves once it printed its ready line. */
+export async function startProjectorChild(
+  options: ProjectorChildOptions,
+): Promise<{ metricsUrl: string | undefined; stop(): Promise<void> }> {
+  const cli = path.resolve(__dirname, '../../bin/tidemark.js');
+  const { stores } = options;
+  const args = [
+    cli,
+    'projector',
+    '--brokers',
+    options.brokers.join(','),
+    '--postgres',
+    stores.postgres,
+    ...(stores.redis ? ['--redis', stores.redis] : []),
+    ...(stores.memcached ? ['--memcached', stores.memcached] : []),
+    ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
+    '--partitions',
+    String(options.partitions),
+    '--projections',
+    options.projections.join(','),
+    `--metrics-port=${options.metricsPort}`,
+    ...(options.sessionTimeoutMs ? ['--session-timeout-ms', String(options.sessionTimeoutMs)] : []),
+    ...(options.heartbeatIntervalMs ? ['--heartbeat-interval-ms', String(options.heartbeatIntervalMs)] : []),
+  ];
+  let metricsUrl: string | undefined;
+  let ready: (() => void) | undefined;
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const child = spawnManaged({
+    name: 'projector',
+    command: process.execPath,
+    args,
+    logger: options.logger,
+    stopSignal: 'SIGTERM',
+    stopGraceMs: 15_000,
+    // The projector writes JSON logs itself: pass them through.
+    output: 'stderr',
+    onStdoutLine: (line) => {
+      // "projector ready <names>[ metrics <url>]"
+      const match = /^projector ready \S+(?: metrics (\S+))?/.exec(line);
+      if (match) {
+        metricsUrl = match[1];
+        ready?.();
+      }
+    },
+  });
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      isReady,
+      child.exited.then((exit) => {
+        throw new Error(`the projector process exited before it was ready (${JSON.stringify(exit)})`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the projector process was not ready within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  options.logger.info(
+    { pid: child.pid, projections: options.projections, metricsUrl },
+    'projector process ready',
+  );
+  return {
+    metricsUrl,
+    stop: async () => {
+      await child.stop();
+    },
+  };
 }

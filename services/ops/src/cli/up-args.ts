@@ -29,6 +29,8 @@ export interface UpArgs {
   /** null: no metrics endpoint. */
   metricsPort: number | null;
   brokerMode: BrokerMode;
+  /** Where the projectors run: in this process, or one `tidemark projector` child process. */
+  projectorMode: 'in-process' | 'child';
   gatewayPort: number;
   queryPort: number;
   /** Partitions of every context's topics. */
@@ -63,6 +65,8 @@ Options:
   --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)
   --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
   --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
+  --projector-mode <mode>  in-process (default) or child (one \`tidemark projector\` process for every
+                           projection, as docker-compose runs them)
   -h, --help               Show this text
 
 Any port may be 0 to pick a free one (the endpoints then change on every start).
@@ -117,6 +121,10 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
   if (brokerMode !== 'in-process' && brokerMode !== 'child') {
     throw new UpUsageError(`--broker-mode must be in-process or child (got '${brokerMode}')`);
   }
+  const projectorMode = values['projector-mode'] ?? 'in-process';
+  if (projectorMode !== 'in-process' && projectorMode !== 'child') {
+    throw new UpUsageError(`--projector-mode must be in-process or child (got '${projectorMode}')`);
+  }
   const metricsPort = port('metrics-port', values['metrics-port'], UP_DEFAULT_METRICS_PORT, true);
   return {
     help: values.help === true,
@@ -131,6 +139,7 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
     },
     metricsPort: metricsPort === -1 ? null : metricsPort,
     brokerMode,
+    projectorMode,
     gatewayPort: port('gateway-port', values['gateway-port'], UP_DEFAULT_GATEWAY_PORT),
     queryPort: port('query-port', values['query-port'], UP_DEFAULT_QUERY_PORT),
     partitions: partitions(values.partitions),
@@ -155,6 +164,7 @@ function parse(argv: string[]) {
       'metrics-port': { type: 'string' },
       components: { type: 'string' },
       'broker-mode': { type: 'string' },
+      'projector-mode': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -56,6 +56,7 @@ export async function runUp(argv: string[]): Promise<void> {
       partitions: args.partitions,
       metricsPort: args.metricsPort,
       brokerMode: args.brokerMode,
+      readPath: { projectorMode: args.projectorMode },
       writeEndpoints: true,
       handleSignals: false,
       logger,
@@ -115,6 +116,15 @@ export async function runUp(argv: string[]): Promise<void> {
         pid: 'in-process',
         version: `v${definition.version}`,
         note: `${definition.context}.${definition.name} -> ${definition.store}`,
+      });
+    }
+    if (args.projectorMode === 'child') {
+      rows.push({
+        component: 'projector',
+        endpoint: '-',
+        pid: 'child',
+        version: '',
+        note: 'every projection',
       });
     }
     if (platform.projectorMetrics) {

@@ -19,6 +19,7 @@ describe('parseUpArgs', () => {
       ports: { broker: 19092, postgres: 15432, redis: 16379, memcached: 21211, search: 19200 },
       metricsPort: UP_DEFAULT_METRICS_PORT,
       brokerMode: 'in-process',
+      projectorMode: 'in-process',
       gatewayPort: 18080,
       queryPort: 18081,
       partitions: 8,
@@ -45,6 +46,8 @@ describe('parseUpArgs', () => {
         'postgres, redis',
         '--broker-mode',
         'child',
+        '--projector-mode',
+        'child',
         '--gateway-port',
         '8081',
         '--partitions',
@@ -57,6 +60,7 @@ describe('parseUpArgs', () => {
     assert.equal(args.metricsPort, null);
     assert.deepEqual(args.components, ['postgres', 'redis']);
     assert.equal(args.brokerMode, 'child');
+    assert.equal(args.projectorMode, 'child');
     assert.equal(args.gatewayPort, 8081);
     assert.equal(args.partitions, 3);
   });
