@@ -1,6 +1,3 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import type { SearchIndex } from '../engine/search-index';
 
@@ -74,45 +71,5 @@ export class SearchMetrics {
   }
 }
 
-/** Serves GET /metrics (Prometheus text format) and GET /healthz on a separate port, like the broker. */
-export async function serveMetrics(
-  registry: Registry,
-  host: string,
-  port: number,
-  healthy: () => boolean,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          response.writeHead(200, { 'content-type': registry.contentType });
-          response.end(text);
-        },
-        (error: unknown) => {
-          response.writeHead(500, { 'content-type': 'text/plain' });
-          response.end(String(error));
-        },
-      );
-    } else if (request.method === 'GET' && request.url === '/healthz') {
-      const ok = healthy();
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
-    } else {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found: try /metrics or /healthz\n');
-    }
-  });
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', rejectListen);
-    server.listen(port, host, () => resolveListen());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${address.port}/metrics`,
-    close: () =>
-      new Promise<void>((resolveClose) => {
-        server.closeAllConnections();
-        server.close(() => resolveClose());
-      }),
-  };
-}
+// The endpoint itself is shared by every long-running process.
+export { serveMetrics } from '@tidemark/observability';
