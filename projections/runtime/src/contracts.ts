@@ -45,6 +45,11 @@ export interface ProjectionDefinition<D extends ProjectionDocument = ProjectionD
   readonly indexes?: readonly string[];
   /** For keyScope 'all': combines the partitions' sub-documents of a key into the document a read returns. */
   merge?(parts: readonly D[]): D;
+  /**
+   * Side effects of an event (notifications, webhooks): pure, from the event alone, so that any version computes
+   * the same ones. Recorded only by the active version's projector (SideEffectOutbox), never twice.
+   */
+  effects?(event: EventEnvelope): SideEffect[];
 }
 
 /** A document as a sink holds it. `doc: null` is a tombstone: the key is known to be absent since `position`. */
@@ -133,7 +138,12 @@ export interface WatermarkBus {
   close(): Promise<void>;
 }
 
-/** States of a projection version (issue 6 adds the transitions; a first version starts live). */
+/**
+ * States of a projection version. `building`: registered by a replay, not yet caught up (only the replay job
+ * runs it). `live`: caught up once; projector services run it and keep it current (the active version is always
+ * live). `retired`: stopped; its targets are dropped once `retireAfter` has passed. `failed`: a replay or
+ * projector gave up on it (e.g. a poison event under `stop`); kept for inspection.
+ */
 export type ProjectionVersionState = 'building' | 'live' | 'retired' | 'failed';
 
 export interface ProjectionVersionRow {
@@ -143,21 +153,190 @@ export interface ProjectionVersionRow {
   store: StoreKind;
   state: ProjectionVersionState;
   active: boolean;
+  registeredAt: Date;
+  /** Last state change. */
+  updatedAt: Date;
+  /** Retired versions: when the targets may be dropped (grace period end). Null otherwise. */
+  retireAfter: Date | null;
+  /** Retired versions: when the targets were dropped. Null while they exist. */
+  droppedAt: Date | null;
+}
+
+/** Gradual cutover: `shadow` reads both versions and reports mismatches; `split` serves `percent`% from it. */
+export type CandidateMode = 'shadow' | 'split';
+
+export interface ProjectionCandidate {
+  version: number;
+  mode: CandidateMode;
+  /** split: share of reads (0-100) served by the candidate; shadow: 100 (every read is compared). */
+  percent: number;
+}
+
+/** Where reads of a projection go. */
+export interface ProjectionRoute {
+  context: string;
+  projection: string;
+  active: number;
+  /** The version active before the last switch: what `rollback` returns to. */
+  previous: number | null;
+  /** A gradual cutover under way, or null. */
+  candidate: ProjectionCandidate | null;
+  changedAt: Date;
+}
+
+/** One operator action, recorded in the audit log (who, when, what, why). */
+export interface AuditEntry {
+  /** Who: the API key id for the admin API, `cli:<os user>` for the CLI. */
+  actor: string;
+  /** What: `replay`, `cutover`, `cutover.shadow`, `cutover.split`, `cutover.abort`, `rollback`, `retire`, ... */
+  action: string;
+  context: string;
+  projection: string;
+  version?: number | null;
+  /** Why: the operator's --reason (optional). */
+  reason?: string | null;
+  /** Anything else worth keeping (e.g. watermarks at a cutover, --force). */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEntry, 'details'>> {
+  id: number;
+  at: Date;
+  details: Record<string, unknown>;
+}
+
+/** Shadow-read results of a candidate version (summed over query API instances). */
+export interface ShadowReport {
+  context: string;
+  projection: string;
+  /** The candidate compared with the active version. */
+  version: number;
+  activeVersion: number;
+  reads: number;
+  mismatches: number;
+  /** Reads the candidate could not answer at the same token in time (not counted as mismatches). */
+  skipped: number;
+  /** Mismatching keys, newest last (at most 20 kept). */
+  sample: { key: string; at: string }[];
+}
+
+/** Thrown by control operations whose preconditions fail (mapped to a stable code by the CLI and admin API). */
+export class ControlConflictError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ControlConflictError';
+  }
 }
 
 /**
- * The control table (Postgres): which versions of each projection exist and which one reads go to. A change of
- * the active version is one transaction and is announced to every listener.
+ * The control table (Postgres): which versions of each projection exist, their states, and where reads go. A
+ * change of route is one transaction, announced (NOTIFY tidemark_control) to every listener at commit.
  */
 export interface ProjectionControl {
-  /** Records a version if new; the first version of a projection becomes the active one. */
-  register(projection: { context: string; name: string; version: number; store: StoreKind }): Promise<void>;
+  /**
+   * Records a version if new. The first version of a projection becomes live and active; a later one starts in
+   * `state` (default 'building'). Registering a known version changes nothing.
+   */
+  register(
+    projection: { context: string; name: string; version: number; store: StoreKind },
+    options?: { state?: ProjectionVersionState },
+  ): Promise<void>;
   /** The active version, or null when the projection has none. */
   activeVersion(context: string, projection: string): Promise<number | null>;
-  /** Makes `version` the active one (atomically; issue 6's cutover and rollback use it). */
-  activate(context: string, projection: string, version: number): Promise<void>;
+  /** The route of a projection, or null when it has no active version. */
+  route(context: string, projection: string): Promise<ProjectionRoute | null>;
+  routes(): Promise<ProjectionRoute[]>;
+  /**
+   * Makes `version` the active one in one transaction: records the old one as `previous`, clears any candidate,
+   * writes the audit entry, and NOTIFYs at commit. Refuses (ControlConflictError) an unknown version
+   * (UNKNOWN_VERSION), a version that is not live (VERSION_NOT_LIVE), or, with `expectedActive`, a route that
+   * changed meanwhile (ROUTE_CHANGED). `beforeCommit` runs inside the transaction (e.g. the Elasticsearch alias
+   * swap): if it throws, nothing changes.
+   */
+  activate(
+    context: string,
+    projection: string,
+    version: number,
+    options?: { expectedActive?: number; audit?: AuditEntry; beforeCommit?: () => Promise<void> },
+  ): Promise<void>;
+  /** Starts, changes or (null) ends a gradual cutover; the candidate must be live and not active. */
+  setCandidate(
+    context: string,
+    projection: string,
+    candidate: ProjectionCandidate | null,
+    options?: { audit?: AuditEntry },
+  ): Promise<void>;
+  /**
+   * Moves a version to `state`. Retiring the active version (or the candidate) is refused (VERSION_ACTIVE);
+   * `retireAfter` is required for 'retired'. Announced like a route change (projector services reconcile).
+   */
+  setState(
+    context: string,
+    projection: string,
+    version: number,
+    state: ProjectionVersionState,
+    options?: { retireAfter?: Date; audit?: AuditEntry },
+  ): Promise<void>;
+  /** Records that a retired version's targets were dropped. */
+  markDropped(context: string, projection: string, version: number): Promise<void>;
   list(): Promise<ProjectionVersionRow[]>;
-  /** Calls `listener` after every change of an active version (and on reconnect, to reload). */
+  /**
+   * Adds a query API instance's shadow-read counts for a candidate (gradual cutover): reads compared, mismatches,
+   * and a few mismatching keys as a sample (the newest kept).
+   */
+  reportShadow(report: ShadowReport): Promise<void>;
+  /** Accumulated shadow-read counts per candidate version of a projection. */
+  shadowReports(context: string, projection: string): Promise<ShadowReport[]>;
+  /** Appends to the audit log. */
+  audit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  auditLog(filter?: { context?: string; projection?: string; limit?: number }): Promise<AuditRecord[]>;
+  /** Calls `listener` after every change of a route or a version state (and on reconnect, to reload). */
   subscribe(listener: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * A side effect of an event (a notification, a webhook call), declared by a projection's `effects`. Its identity
+ * is (context, projection name, partition, offset, key): the same for every version of the projection, so a
+ * replayed version can never record it twice.
+ */
+export interface SideEffect {
+  /** e.g. 'notify-seller.listing-sold'. */
+  kind: string;
+  /** Unique among the effects of one event (e.g. the kind plus a recipient). */
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+/** An effect with the event position that caused it. */
+export interface PositionedSideEffect {
+  partition: number;
+  offset: number;
+  effect: SideEffect;
+}
+
+/**
+ * Where side effects are recorded (the outbox a delivery worker drains). Only the projector of the active
+ * version records; a version that becomes active first records the effects of the events it applied while
+ * inactive and no active version recorded (from `progress` up to its own checkpoint).
+ */
+export interface SideEffectOutbox {
+  /**
+   * Records effects (an effect already recorded is ignored) and moves the partition's progress to at least
+   * `progress` (the next offset whose effects are not recorded). Returns how many were new.
+   */
+  record(
+    projection: { context: string; name: string; version: number },
+    partition: number,
+    effects: readonly PositionedSideEffect[],
+    progress: number,
+  ): Promise<number>;
+  /** partition -> next offset whose effects are not recorded yet (shared by every version of the projection). */
+  progress(context: string, projection: string): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
