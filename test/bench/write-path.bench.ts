@@ -67,11 +67,18 @@ async function startPlatform(
       '--broker-port=0',
       '--postgres-port=0',
       '--gateway-port=0',
+      '--query-port=0',
+      // As deployed (docker-compose): the projectors in their own process, not on the gateway's event loop.
+      '--projector-mode',
+      'child',
       '--metrics-port=-1',
       '--partitions',
       String(partitions),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TIDEMARK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    },
   );
   await new Promise<void>((ready, fail) => {
     let out = '';

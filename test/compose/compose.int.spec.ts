@@ -131,6 +131,7 @@ const BAD_VALUE: Record<Kind, string> = {
   logLevel: 'loud',
   apiKeys: '{not json',
   apiKeysFile: '/nonexistent/tidemark-api-keys.json',
+  file: '/nonexistent/tidemark-catalog.js',
 };
 
 describe('docker-compose.yml', () => {

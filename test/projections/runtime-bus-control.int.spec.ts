@@ -98,9 +98,23 @@ describe('PostgresProjectionControl', () => {
       await control.register({ context: 'ctl', name: 'detail', version: 1, store: 'postgres' });
       assert.equal(await control.activeVersion('ctl', 'detail'), 1);
       assert.equal(await control.activeVersion('ctl', 'nothing'), null);
-      const rows = (await control.list()).filter((r) => r.context === 'ctl');
+      const rows = (await control.list())
+        .filter((r) => r.context === 'ctl')
+        .map(({ registeredAt, updatedAt, ...rest }) => {
+          assert.ok(registeredAt instanceof Date && updatedAt instanceof Date);
+          return rest;
+        });
       assert.deepEqual(rows, [
-        { context: 'ctl', projection: 'detail', version: 1, store: 'postgres', state: 'live', active: true },
+        {
+          context: 'ctl',
+          projection: 'detail',
+          version: 1,
+          store: 'postgres',
+          state: 'live',
+          active: true,
+          retireAfter: null,
+          droppedAt: null,
+        },
         {
           context: 'ctl',
           projection: 'detail',
@@ -108,6 +122,8 @@ describe('PostgresProjectionControl', () => {
           store: 'postgres',
           state: 'building',
           active: false,
+          retireAfter: null,
+          droppedAt: null,
         },
       ]);
     } finally {
@@ -120,7 +136,10 @@ describe('PostgresProjectionControl', () => {
     const reader = createPostgresProjectionControl({ connectionString: h.postgres, logger: h.logger });
     try {
       await admin.register({ context: 'ctl2', name: 'cards', version: 1, store: 'memcached' });
-      await admin.register({ context: 'ctl2', name: 'cards', version: 2, store: 'memcached' });
+      await admin.register(
+        { context: 'ctl2', name: 'cards', version: 2, store: 'memcached' },
+        { state: 'live' },
+      );
       let calls = 0;
       const observed: (number | null)[] = [];
       await reader.subscribe(() => {

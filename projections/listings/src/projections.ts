@@ -4,7 +4,7 @@
  */
 import type { Location } from '@tidemark/listings';
 import { LISTINGS_CONTEXT_NAME } from '@tidemark/listings';
-import type { FailurePolicy, ProjectionDefinition } from '@tidemark/projection-runtime';
+import type { FailurePolicy, ProjectionDefinition, SideEffect } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
 import { LISTING_EVENT_TYPES, readListingEvent } from './events';
 
@@ -302,6 +302,27 @@ function sellerKey(event: EventEnvelope): string[] {
   return [];
 }
 
+/** Kind of the side effect that tells a seller their listing sold. */
+export const LISTING_SOLD_NOTIFICATION = 'notify-seller.listing-sold';
+
+/**
+ * Side effects of the detail projection: a sold listing notifies its seller (once per ListingSold, whichever
+ * version of the projection is active; the outbox keys it by event position and `key`).
+ */
+export function listingDetailEffects(event: EventEnvelope): SideEffect[] {
+  if (event.type !== 'ListingSold') return [];
+  const read = readListingEvent(event);
+  if (read?.type !== 'ListingSold') return [];
+  const { sellerId, buyerId, priceCents, currency } = read.payload;
+  return [
+    {
+      kind: LISTING_SOLD_NOTIFICATION,
+      key: 'notify-seller',
+      payload: { listingId: event.aggregate.id, sellerId, buyerId: buyerId ?? null, priceCents, currency },
+    },
+  ];
+}
+
 const base = (options: ListingProjectionOptions = {}) => ({
   context: LISTINGS_CONTEXT_NAME,
   version: options.version ?? 1,
@@ -320,6 +341,7 @@ export function createListingDetailProjection(
     indexes: ['sellerId', 'category', 'status'],
     keys: aggregateKey,
     apply: (current, event) => applyListingDetail(current, event),
+    effects: listingDetailEffects,
   };
 }
 

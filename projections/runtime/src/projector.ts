@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { ReadRecord } from '@tidemark/kafka';
 import { createKafka, GENESIS_EVENT_TYPE, PartitionReader, runSupervised } from '@tidemark/kafka';
 import type { EventRegistry } from '@tidemark/schemas';
 import { EventEnvelope } from '@tidemark/schemas';
@@ -20,9 +21,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   DocumentWrite,
   Lookup,
+  PositionedSideEffect,
   ProjectionControl,
   ProjectionDefinition,
   ProjectionDocument,
+  ProjectionVersionState,
+  SideEffectOutbox,
   Sink,
   StoredDocument,
   WatermarkBus,
@@ -42,6 +46,15 @@ export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocum
   bus: WatermarkBus;
   /** When given, the version is registered on start. */
   control?: ProjectionControl;
+  /** The state a new version is registered in (default: the control's, 'building'); a replay passes 'building'. */
+  registerState?: ProjectionVersionState;
+  /**
+   * Where the side effects of a projection with `effects` are recorded: only while this version is the active
+   * one (needs `control`). Without an outbox, effects are not computed.
+   */
+  outbox?: SideEffectOutbox;
+  /** How often owned partitions are checked for effects still to record while active (default 5000 ms). */
+  effectsCheckMs?: number;
   logger: Logger;
   /** Registry to add the projector's metrics to (one is created otherwise). */
   metrics?: Registry;
@@ -85,6 +98,17 @@ interface PartitionState<D extends ProjectionDocument> {
    * a live event usually follows a recent one). Bounded; dropped with the generation or after a failed commit.
    */
   written: Map<string, StoredDocument<D>>;
+  /**
+   * Side effects: the outbox's progress of the partition as last read or written by this projector (the outbox
+   * only moves it forward, so the real one is at least this); null until loaded while active.
+   */
+  effectsProgress: number | null;
+  /**
+   * The progress this projector last wrote to (or read from) the outbox. A chunk without effects moves only
+   * effectsProgress (saving a Postgres round trip per chunk); the periodic check writes it. A lagging stored
+   * progress only makes the next catch-up re-read more of the log: its effects are recorded already and ignored.
+   */
+  effectsPersisted: number;
 }
 
 export interface PartitionStatus {
@@ -248,6 +272,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   private generation = 0;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
+  /** Side effects are recorded (the definition has effects and an outbox is given). */
+  private readonly effectsEnabled: boolean;
+  /** This version is the active one, as last read from the control table. */
+  private active = false;
+  private activeRefresh: Promise<void> = Promise.resolve();
+  private unsubscribeControl: (() => Promise<void>) | null = null;
 
   private constructor(
     private readonly options: ProjectorOptions<D>,
@@ -267,10 +297,15 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     this.registry = options.metrics ?? new Registry();
     this.metrics = createMetrics(this.registry);
     this.emitter.setMaxListeners(0);
+    this.effectsEnabled = Boolean(options.definition.effects && options.outbox);
   }
 
   static async start<D extends ProjectionDocument>(options: ProjectorOptions<D>): Promise<Projector<D>> {
     const { definition } = options;
+    if (definition.effects && options.outbox && !options.control) {
+      // Only the active version may record effects, and only the control table knows which one that is.
+      throw new Error(`projector ${projectionGroupId(definition)}: recording side effects needs a control`);
+    }
     const instanceId = options.instanceId ?? randomUUID().slice(0, 8);
     const groupId = projectionGroupId(definition);
     const logger = options.logger.child({ component: 'projector', projection: groupId, instanceId });
@@ -299,12 +334,15 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         await producer.connect();
       }
       await options.sink.prepare();
-      await options.control?.register({
-        context: definition.context,
-        name: definition.name,
-        version: definition.version,
-        store: options.sink.store,
-      });
+      await options.control?.register(
+        {
+          context: definition.context,
+          name: definition.name,
+          version: definition.version,
+          store: options.sink.store,
+        },
+        options.registerState ? { state: options.registerState } : undefined,
+      );
     } catch (error) {
       await producer?.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -326,6 +364,14 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const projector = new Projector(options, admin, consumer, producer, reader, partitionCount, logger);
     for (const [partition, checkpoint] of await options.sink.checkpoints()) {
       projector.setWatermark(partition, checkpoint);
+    }
+    try {
+      await projector.watchActive();
+    } catch (error) {
+      await producer?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      reader.close();
+      throw error;
     }
     await projector.run();
     logger.info({ partitions: partitionCount, policy: definition.failurePolicy }, 'projector started');
@@ -354,6 +400,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
           if (!this.owned.has(partition)) this.setHalted(partition, null);
         }
         this.logger.info({ generation: this.generation, assigned }, 'partitions assigned');
+        // A previous owner may have applied events while this version was not yet known to be active.
+        if (this.effectsEnabled && this.active) this.catchUpEffectsOfOwned();
         resolve();
       });
     });
@@ -375,6 +423,132 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       this.timers.push(setInterval(() => void this.pollDeadLetters(), interval));
     }
     this.timers.push(setInterval(() => void this.refreshHaltedLogEnds(), this.options.lagRefreshMs ?? 5000));
+    if (this.effectsEnabled) {
+      // A catch-up that failed (Postgres briefly away) is retried even if no new events arrive.
+      this.timers.push(
+        setInterval(() => {
+          this.catchUpEffectsOfOwned();
+          void this.flushEffectsProgress();
+        }, this.options.effectsCheckMs ?? 5000),
+      );
+    }
+  }
+
+  /** Reads whether this version is active now, and follows every control change from here on. */
+  private async watchActive(): Promise<void> {
+    const control = this.options.control;
+    if (!this.effectsEnabled || !control) return;
+    // Subscribe first, so that no switch between the read and the subscription goes unnoticed.
+    this.unsubscribeControl = await control.subscribe(() => {
+      this.activeRefresh = this.activeRefresh.then(() => this.refreshActive());
+    });
+    await this.refreshActive(true);
+  }
+
+  private async refreshActive(throwOnError = false): Promise<void> {
+    if (this.stopped || !this.options.control) return;
+    let active: boolean;
+    try {
+      const version = await this.options.control.activeVersion(this.definition.context, this.definition.name);
+      active = version === this.definition.version;
+    } catch (error) {
+      if (throwOnError) throw error;
+      // Stay as we were: the control listener calls again after a reconnect.
+      this.logger.warn({ err: error }, 'active version not read; side-effect state unchanged');
+      return;
+    }
+    if (active === this.active) return;
+    this.active = active;
+    this.logger.info(
+      { active },
+      active ? 'version is active: recording side effects' : 'version is no longer active',
+    );
+    if (!active) return;
+    // Another version moved the outbox's progress meanwhile: reload it, then record what we applied beyond it.
+    for (const state of this.states.values()) state.effectsProgress = null;
+    this.catchUpEffectsOfOwned();
+  }
+
+  /** For each owned partition, under its lock: records the effects this version applied and nobody recorded. */
+  private catchUpEffectsOfOwned(): void {
+    if (!this.effectsEnabled || !this.active || this.stopped) return;
+    for (const partition of this.owned) {
+      const known = this.states.get(partition);
+      if (
+        known &&
+        known.generation === this.generation &&
+        known.effectsProgress !== null &&
+        known.effectsProgress >= known.checkpoint
+      ) {
+        continue;
+      }
+      void this.withLock(partition, async () => {
+        if (this.stopped || !this.active || !this.owned.has(partition)) return;
+        await this.catchUpEffects(partition, await this.stateOf(partition));
+      }).catch((error: unknown) =>
+        this.logger.warn({ err: error, partition }, 'side-effect catch-up failed; retrying later'),
+      );
+    }
+  }
+
+  /**
+   * Records the effects of the partition's events in [outbox progress, checkpoint), read back from the log:
+   * events this version applied while another version was active (or before it knew it was active). Runs under
+   * the partition lock, so it never interleaves with a chunk commit.
+   */
+  private async catchUpEffects(partition: number, state: PartitionState<D>): Promise<void> {
+    const outbox = this.options.outbox;
+    if (!outbox || !this.active) return;
+    if (state.effectsProgress === null) {
+      const progress = await outbox.progress(this.definition.context, this.definition.name);
+      state.effectsProgress = progress.get(partition) ?? 0;
+      state.effectsPersisted = state.effectsProgress;
+    }
+    const from = state.effectsProgress;
+    const to = state.checkpoint;
+    if (from >= to) return;
+    let recorded = 0;
+    await this.reader.read(this.topic, partition, from, to, async (batch) => {
+      const effects: PositionedSideEffect[] = [];
+      for (const record of batch) {
+        const event = this.decodeForEffects(record);
+        if (event) effects.push(...this.effectsOf(partition, record.offset, event));
+      }
+      const last = batch.at(-1)?.offset;
+      if (last === undefined) return;
+      recorded += await outbox.record(this.definition, partition, effects, last + 1);
+      state.effectsProgress = Math.max(state.effectsProgress ?? 0, last + 1);
+      state.effectsPersisted = Math.max(state.effectsPersisted, last + 1);
+    });
+    recorded += await outbox.record(this.definition, partition, [], to);
+    state.effectsProgress = Math.max(state.effectsProgress ?? 0, to);
+    state.effectsPersisted = Math.max(state.effectsPersisted, to);
+    this.logger.info({ partition, from, to, recorded }, 'side effects of earlier events recorded');
+  }
+
+  /** An event read back from the log, decoded as the consumer path does; null when it has no effects. */
+  private decodeForEffects(record: ReadRecord): EventEnvelope | null {
+    const headerType = record.headers.type;
+    if (headerType === GENESIS_EVENT_TYPE) return null;
+    if (headerType !== undefined && !this.eventTypes.has(headerType)) return null;
+    try {
+      const { envelope } = this.decodeValue(record.value);
+      return this.eventTypes.has(envelope.type) ? envelope : null;
+    } catch {
+      return null; // undecodable: no effects (the fold dead-letters or halts on it)
+    }
+  }
+
+  /** The definition's effects of one event; a throwing `effects` loses that event's effects, loudly. */
+  private effectsOf(partition: number, offset: number, event: EventEnvelope): PositionedSideEffect[] {
+    const effects = this.definition.effects;
+    if (!effects) return [];
+    try {
+      return effects(event).map((effect) => ({ partition, offset, effect }));
+    } catch (error) {
+      this.logger.error({ err: error, partition, offset, type: event.type }, 'effects of an event failed');
+      return [];
+    }
   }
 
   /** Runs `task` after every earlier task of the partition (batches and replays never interleave). */
@@ -404,6 +578,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       parked: new ParkedState(),
       written: new Map(),
       deadLetterTail: 0,
+      effectsProgress: null,
+      effectsPersisted: 0,
     };
     if (this.producer) await this.syncDeadLetters(partition, state);
     this.states.set(partition, state);
@@ -501,8 +677,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   }
 
   private decode(message: KafkaMessage): { envelope: EventEnvelope; raw: unknown } {
-    if (!message.value) throw new Error('record has no value');
-    const raw = JSON.parse(message.value.toString('utf8')) as unknown;
+    return this.decodeValue(message.value);
+  }
+
+  private decodeValue(value: Buffer | null): { envelope: EventEnvelope; raw: unknown } {
+    if (!value) throw new Error('record has no value');
+    const raw = JSON.parse(value.toString('utf8')) as unknown;
     // zod on every envelope costs more than the JSON parse while catching up; a structural check covers what
     // the fold relies on, and zod runs (for its precise error) only when that check fails.
     const envelope = looksLikeEnvelope(raw) ? { ...raw } : EventEnvelope.parse(raw);
@@ -586,6 +766,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       }
     }
     const reached = result.halt ? result.halt.offset : checkpoint;
+    if (this.effectsEnabled && this.active && reached > state.checkpoint) {
+      // Before the sink commit: a crash in between re-applies the chunk, and the outbox ignores repeats.
+      await this.recordChunkEffects(partition, state, records, reached);
+    }
     if (reached > state.checkpoint || result.writes.length > 0) {
       await this.commitDocuments(partition, state, result.writes, Math.max(reached, state.checkpoint));
     }
@@ -638,6 +822,48 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       'batch committed',
     );
     return state.checkpoint;
+  }
+
+  /** Records the effects of the chunk's events below `reached` that the outbox does not have yet. */
+  private async recordChunkEffects(
+    partition: number,
+    state: PartitionState<D>,
+    records: readonly FoldRecord[],
+    reached: number,
+  ): Promise<void> {
+    const outbox = this.options.outbox;
+    if (!outbox) return;
+    // Fills a gap first (a switch not yet caught up); afterwards the progress is at least the chunk's start.
+    await this.catchUpEffects(partition, state);
+    const from = state.effectsProgress ?? 0;
+    if (reached <= from) return;
+    const effects: PositionedSideEffect[] = [];
+    for (const record of records) {
+      if (record.event && record.offset >= from && record.offset < reached) {
+        effects.push(...this.effectsOf(partition, record.offset, record.event));
+      }
+    }
+    if (effects.length > 0) {
+      await outbox.record(this.definition, partition, effects, reached);
+      state.effectsPersisted = reached;
+    }
+    state.effectsProgress = reached;
+  }
+
+  /** Writes the outbox progress that chunks without effects moved only in memory. */
+  private async flushEffectsProgress(): Promise<void> {
+    const outbox = this.options.outbox;
+    if (!outbox) return;
+    for (const [partition, state] of this.states) {
+      const progress = state.effectsProgress;
+      if (progress === null || progress <= state.effectsPersisted) continue;
+      await this.withLock(partition, async () => {
+        await outbox.record(this.definition, partition, [], progress);
+        state.effectsPersisted = Math.max(state.effectsPersisted, progress);
+      }).catch((error: unknown) =>
+        this.logger.debug({ err: error, partition }, 'side-effect progress not written; retrying later'),
+      );
+    }
   }
 
   /** The stored state of `keys`: this projector's own recent writes, the rest in one sink load. */
@@ -877,12 +1103,20 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     });
   }
 
+  /** Whether this version records side effects now (it has effects, an outbox, and is the active version). */
+  recordsEffects(): boolean {
+    return this.effectsEnabled && this.active;
+  }
+
   /** Graceful: finishes the batch in flight (commits it), leaves the group, closes its own clients. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await this.unsubscribeControl?.().catch(() => undefined);
+    this.unsubscribeControl = null;
+    await this.activeRefresh;
     // The last offset hints (throttled while running), so that lag tools see where this projector stopped.
     const hints = [...this.owned].flatMap((partition) => {
       const watermark = this.watermarks.get(partition);
@@ -895,6 +1129,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
     await this.consumer.disconnect();
     await Promise.all([...this.locks.values()]);
+    if (this.effectsEnabled) await this.flushEffectsProgress();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     this.reader.close();

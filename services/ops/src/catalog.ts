@@ -22,8 +22,7 @@ export class ProjectionCatalog {
       byId.set(`${definition.context}/${definition.name}/${definition.version}`, definition);
     }
     const sorted = [...byId.values()].sort(
-      (a, b) =>
-        a.context.localeCompare(b.context) || a.name.localeCompare(b.name) || a.version - b.version,
+      (a, b) => a.context.localeCompare(b.context) || a.name.localeCompare(b.name) || a.version - b.version,
     );
     return new ProjectionCatalog(sorted);
   }

@@ -1,4 +1,7 @@
+export * from './admin';
+export * from './catalog';
 export * from './config/env';
 export * from './contexts';
 export * from './platform';
+export * from './projection-ops';
 export * from './read-path';

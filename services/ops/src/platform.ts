@@ -13,16 +13,19 @@ import { CommandProcessor } from '@tidemark/processor';
 import type { Component, Stack, StackOptions } from '@tidemark/stack';
 import { startStack, updateEndpointsFile } from '@tidemark/stack';
 import type { Logger } from 'pino';
+import type { AdminService } from './admin/service';
+import { startAdminService } from './admin/service';
+import { ProjectionCatalog } from './catalog';
 import { CONTEXTS } from './contexts';
 import type { QueryService } from './read-path';
-import { ProjectorSet, selectProjections, startProjectorChild, startQueryService } from './read-path';
+import { ProjectorSet, startProjectorChild, startQueryService } from './read-path';
 
 export interface PlatformOptions {
   dataDir: string;
   logger: Logger;
   /** Infrastructure to start (default all four). */
   components?: Component[];
-  ports?: StackOptions['ports'] & { gateway?: number; query?: number };
+  ports?: StackOptions['ports'] & { gateway?: number; query?: number; admin?: number };
   metricsPort?: number | null;
   brokerMode?: StackOptions['brokerMode'];
   /** Refresh interval of the embedded search server (default 1000 ms; tests use less). */
@@ -53,7 +56,14 @@ export interface PlatformOptions {
     query?: boolean;
     queryPort?: number;
     waitTimeoutMs?: number;
+    /** The admin API (operator actions over HTTP, scope `admin`); default on. */
+    admin?: boolean;
   };
+  /**
+   * A projection catalog module (`--catalog`): projection versions beyond the built-in ones, which the projectors
+   * run once they are live (and `tidemark replay` builds). Passed to a projector child process too.
+   */
+  catalogModule?: string;
   writeEndpoints?: boolean;
   handleSignals?: boolean;
   onComponentExit?: StackOptions['onComponentExit'];
@@ -67,9 +77,11 @@ export interface Platform {
   /** Prometheus endpoint of the in-process projectors (lag per partition, apply rate, dead letters). */
   projectorMetrics: string | undefined;
   query: QueryService | undefined;
-  /** A development key with every scope, kept in <dataDir>/dev-api-key across restarts. */
+  /** The admin API (replay, diff, cutover, ... over HTTP). */
+  admin: AdminService | undefined;
+  /** A development key with every scope (admin included), kept in <dataDir>/dev-api-key across restarts. */
   apiKey: string;
-  endpoints: Stack['endpoints'] & { gateway: string; query?: string };
+  endpoints: Stack['endpoints'] & { gateway: string; query?: string; admin?: string };
   stop(): Promise<void>;
 }
 
@@ -160,15 +172,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       memcached: stack.endpoints.memcached,
       elasticsearch: stack.endpoints.search,
     };
-    const runnable = selectProjections(contexts.map((c) => c.name)).filter((p) =>
-      storeRunning(p.store, stores),
-    );
+    const catalog = await ProjectionCatalog.load(options.catalogModule);
+    // A projection whose store is not running is left out (e.g. `--components broker,postgres`).
+    const runnable = contexts
+      .flatMap((c) => catalog.firstVersions(c.name))
+      .filter((p) => storeRunning(p.store, stores));
     if (postgres && options.readPath?.projectors !== false && options.readPath?.projectorMode === 'child') {
       const child = await startProjectorChild({
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
         projections: runnable.map((p) => p.name),
+        catalogModule: options.catalogModule,
         metricsPort: options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 1 : 0,
         sessionTimeoutMs: options.processor?.sessionTimeoutMs,
         heartbeatIntervalMs: options.processor?.heartbeatIntervalMs,
@@ -181,7 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
-        // A projection whose store is not running is left out (e.g. `--components broker,postgres`).
+        catalog,
         projections: runnable,
         logger: options.logger,
         sessionTimeoutMs: options.processor?.sessionTimeoutMs,
@@ -212,15 +227,33 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         host: '127.0.0.1',
         port: options.readPath?.queryPort ?? options.ports?.query ?? 0,
         waitTimeoutMs: options.readPath?.waitTimeoutMs,
+        catalog,
         logger: options.logger,
       });
       const running = query;
+      stops.push(() => running.close());
+    }
+    let admin: AdminService | undefined;
+    if (postgres && options.readPath?.admin !== false) {
+      admin = await startAdminService({
+        brokers: [broker],
+        stores,
+        partitions: options.partitions ?? 8,
+        context: 'listings',
+        catalog,
+        apiKeys: [{ id: 'development', secret: apiKey, scopes: ['*'] }, ...extraKeys],
+        host: '127.0.0.1',
+        port: options.ports?.admin ?? 0,
+        logger: options.logger,
+      });
+      const running = admin;
       stops.push(() => running.close());
     }
     if (options.writeEndpoints) {
       await updateEndpointsFile(options.dataDir, {
         gateway: gateway.url,
         ...(query ? { query: query.url } : {}),
+        ...(admin ? { admin: admin.url } : {}),
         apiKey,
       });
     }
@@ -231,8 +264,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       projectors,
       projectorMetrics,
       query,
+      admin,
       apiKey,
-      endpoints: { ...stack.endpoints, gateway: gateway.url, ...(query ? { query: query.url } : {}) },
+      endpoints: {
+        ...stack.endpoints,
+        gateway: gateway.url,
+        ...(query ? { query: query.url } : {}),
+        ...(admin ? { admin: admin.url } : {}),
+      },
       stop,
     };
   } catch (error) {

@@ -36,7 +36,7 @@ export type {
 export { DEFAULT_QUERY_WAIT_TIMEOUT_MS, MAX_QUERY_WAIT_TIMEOUT_MS, resolveOptions } from './options';
 export { QueryModule } from './query.module';
 export type { ReadAnswer, ReadRequest, ReadSource } from './read.service';
-export { ListingsReader, MAX_ID_LENGTH } from './read.service';
+export { answerHeaders, ListingsReader, MAX_ID_LENGTH } from './read.service';
 export type {
   ElasticsearchListingSearchOptions,
   ListingSearchHit,
@@ -53,8 +53,21 @@ export {
   LISTING_SEARCH_SORTS,
   listingSearchResult,
 } from './search/listing-search';
+export type {
+  ShadowOptions,
+  ShadowOutcome,
+  ShadowProbe,
+  ShadowReadsDeps,
+  ShadowSnapshot,
+} from './shadow';
+export { ShadowReads } from './shadow';
 export { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
 export type { ReadView, ViewKind } from './views';
 export { projectionOf, SEARCH_PROJECTION, trackedProjections, VIEW_PROJECTIONS, ViewSinks } from './views';
-export type { TrackerLogger, WatermarkTrackerOptions } from './watermark-tracker';
-export { WatermarkTracker } from './watermark-tracker';
+export type {
+  TrackedRoute,
+  TrackerLogger,
+  VersionSwitch,
+  WatermarkTrackerOptions,
+} from './watermark-tracker';
+export { DEFAULT_SWITCH_TIMEOUT_MS, WatermarkTracker } from './watermark-tracker';

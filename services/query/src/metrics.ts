@@ -49,6 +49,34 @@ export class QueryMetrics {
     registers: [this.registry],
   });
 
+  readonly activeVersion = new Gauge({
+    name: 'tidemark_query_active_version',
+    help: 'The version of each projection that reads go to (after a switch has covered the old watermark)',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+
+  readonly versionSwitches = new Counter({
+    name: 'tidemark_query_version_switches_total',
+    help: 'Switches of reads to another version of a projection; covered="false" when the new version did not cover the old one in time (forced cutover)',
+    labelNames: ['projection', 'covered'] as const,
+    registers: [this.registry],
+  });
+
+  readonly candidateReads = new Counter({
+    name: 'tidemark_query_candidate_reads_total',
+    help: 'Reads answered by the candidate version of a gradual cutover (split mode), by projection',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shadowReads = new Counter({
+    name: 'tidemark_query_shadow_reads_total',
+    help: 'Shadow reads of a candidate version compared with the active one, by projection and outcome (match, mismatch, skipped: the candidate did not cover the token in time)',
+    labelNames: ['projection', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   render(): Promise<string> {
     return this.registry.metrics();
   }

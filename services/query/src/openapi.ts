@@ -34,6 +34,11 @@ const answerHeaders = {
     description: 'Present ("true") when stale=ok was asked and the view did not cover the request token',
     schema: { type: 'string', enum: ['true'] },
   },
+  'Consistency-Version': {
+    description:
+      'The version of the view that answered: the active one, or during a gradual cutover (split) the candidate',
+    schema: { type: 'integer' },
+  },
   'X-Tidemark-Source': {
     description:
       'The store that answered: postgres, redis, memcached, elasticsearch or postgres-fallback (a card derived from the detail view)',

@@ -4,6 +4,7 @@ import type { ProjectionControl, Sink, WatermarkBus } from '@tidemark/projection
 import { isTopicIdentity } from '@tidemark/schemas';
 import type { Logger } from 'pino';
 import type { ListingSearchView } from './search/listing-search';
+import type { ShadowOptions } from './shadow';
 
 /** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
 export interface ApiKey {
@@ -45,6 +46,15 @@ export interface QueryOptions {
   waitTimeoutMs?: number;
   /** Context of the views (default 'listings'): the scope is `queries:read:<context>`. */
   context?: string;
+  /**
+   * The longest reads stay on the old version after an activation, waiting for the new one to cover its
+   * watermark (default: waitTimeoutMs); past it they switch anyway, with a warning.
+   */
+  switchTimeoutMs?: number;
+  /** Shadow reads of a gradual cutover: bounds and reporting period. */
+  shadow?: ShadowOptions;
+  /** Draws the share of split reads, in [0, 1) (default Math.random; tests make it deterministic). */
+  random?: () => number;
   logger?: Logger;
 }
 
@@ -67,6 +77,9 @@ export interface ResolvedQueryOptions {
   bus: WatermarkBus;
   views: QueryViews;
   waitTimeoutMs: number;
+  switchTimeoutMs: number;
+  shadow: ShadowOptions;
+  random: () => number;
   context: string;
   /** The scope every read needs. */
   readScope: string;
@@ -86,6 +99,14 @@ export function resolveOptions(options: QueryOptions): ResolvedQueryOptions {
   if (!Number.isFinite(waitTimeoutMs) || waitTimeoutMs < 0 || waitTimeoutMs > MAX_QUERY_WAIT_TIMEOUT_MS) {
     throw new Error(`waitTimeoutMs must be between 0 and ${MAX_QUERY_WAIT_TIMEOUT_MS}`);
   }
+  const switchTimeoutMs = options.switchTimeoutMs ?? waitTimeoutMs;
+  if (
+    !Number.isFinite(switchTimeoutMs) ||
+    switchTimeoutMs < 0 ||
+    switchTimeoutMs > MAX_QUERY_WAIT_TIMEOUT_MS
+  ) {
+    throw new Error(`switchTimeoutMs must be between 0 and ${MAX_QUERY_WAIT_TIMEOUT_MS}`);
+  }
   const { topicIdentity } = options;
   if (typeof topicIdentity === 'string' && !isTopicIdentity(topicIdentity)) {
     throw new Error(`topicIdentity must be 16 lowercase hex characters (got '${topicIdentity}')`);
@@ -100,6 +121,9 @@ export function resolveOptions(options: QueryOptions): ResolvedQueryOptions {
     bus: options.bus,
     views: options.views,
     waitTimeoutMs: Math.floor(waitTimeoutMs),
+    switchTimeoutMs: Math.floor(switchTimeoutMs),
+    shadow: options.shadow ?? {},
+    random: options.random ?? Math.random,
     context,
     readScope: `queries:read:${context}`,
   };

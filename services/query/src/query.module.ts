@@ -13,6 +13,7 @@ import { OpenApiDocument } from './openapi';
 import type { QueryModuleAsyncOptions, QueryOptions, ResolvedQueryOptions } from './options';
 import { resolveOptions } from './options';
 import { ListingsReader } from './read.service';
+import { ShadowReads } from './shadow';
 import { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
 import { trackedProjections, ViewSinks } from './views';
 import { WatermarkTracker } from './watermark-tracker';
@@ -44,18 +45,47 @@ export class QueryModule {
         },
         {
           provide: WATERMARK_TRACKER,
-          useFactory: (o: ResolvedQueryOptions, sinks: ViewSinks, logger: Logger) =>
+          useFactory: (o: ResolvedQueryOptions, sinks: ViewSinks, logger: Logger, metrics: QueryMetrics) =>
             new WatermarkTracker({
               context: o.context,
               projections: trackedProjections(o.views),
               bus: o.bus,
               control: o.control,
               checkpoints: (projection, version) => sinks.checkpoints(projection, version),
+              switchTimeoutMs: o.switchTimeoutMs,
+              onSwitch: (change) => {
+                if (change.to === null) metrics.activeVersion.remove({ projection: change.projection });
+                else metrics.activeVersion.set({ projection: change.projection }, change.to);
+                if (change.from !== null && change.to !== null) {
+                  metrics.versionSwitches.inc({
+                    projection: change.projection,
+                    covered: String(change.covered),
+                  });
+                }
+              },
               logger,
             }),
-          inject: [QUERY_OPTIONS_RESOLVED, ViewSinks, QUERY_LOGGER],
+          inject: [QUERY_OPTIONS_RESOLVED, ViewSinks, QUERY_LOGGER, QueryMetrics],
         },
         { provide: QueryMetrics, useFactory: () => new QueryMetrics() },
+        {
+          provide: ShadowReads,
+          useFactory: (
+            o: ResolvedQueryOptions,
+            tracker: WatermarkTracker,
+            metrics: QueryMetrics,
+            logger: Logger,
+          ) =>
+            new ShadowReads({
+              context: o.context,
+              tracker,
+              control: o.control,
+              metrics,
+              logger,
+              options: o.shadow,
+            }),
+          inject: [QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER, QueryMetrics, QUERY_LOGGER],
+        },
         QueryLifecycle,
         ApiKeyAuthenticator,
         ReadScopeGuard,
@@ -63,7 +93,14 @@ export class QueryModule {
         OpenApiDocument,
         { provide: APP_FILTER, useClass: QueryExceptionFilter },
       ],
-      exports: [QUERY_OPTIONS_RESOLVED, QUERY_LOGGER, WATERMARK_TRACKER, QueryMetrics, ListingsReader],
+      exports: [
+        QUERY_OPTIONS_RESOLVED,
+        QUERY_LOGGER,
+        WATERMARK_TRACKER,
+        QueryMetrics,
+        ListingsReader,
+        ShadowReads,
+      ],
     };
   }
 }

@@ -1,8 +1,13 @@
 /**
  * Consistent reads (DESIGN.md, Positions and tokens): decode the request's token against the events topic,
- * refuse one past the end of the log, wait (bounded) until the view's active version covers it, read, and answer
- * with the view's watermark merged into the request token. "Not found" only comes from a view that covers the
+ * refuse one past the end of the log, wait (bounded) until the view's version covers it, read, and answer with
+ * that version's watermark merged into the request token. "Not found" only comes from a view that covers the
  * token; a store that does not know ('unknown') is never a 404.
+ *
+ * Which version answers (DESIGN.md, Versions and cutover): the active one, except during a gradual cutover in
+ * split mode, where `percent`% of reads (drawn per read) go to the candidate with the same token semantics. In
+ * shadow mode the active version answers and the same read is compared on the candidate afterwards (shadow.ts).
+ * Every answer names the version in the Consistency-Version header.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { partitionForKey } from '@tidemark/kafka';
@@ -35,6 +40,9 @@ import {
 import { QueryMetrics } from './metrics';
 import type { ResolvedQueryOptions } from './options';
 import type { ListingSearchParams, ListingSearchResult } from './search/listing-search';
+import type { ShadowSnapshot } from './shadow';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
+import { ShadowReads } from './shadow';
 import { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
 import type { ReadView } from './views';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
@@ -67,13 +75,19 @@ export interface ReadAnswer<D> {
   source: ReadSource;
   /** `<projection>.v<N>`: the view version read. */
   view: string;
+  /** The version that answered (the Consistency-Version header). */
+  version: number;
 }
 
 interface Reached {
   view: ReadView;
   projection: string;
   version: number;
+  /** Whether the version is the active one or the candidate of a split cutover. */
+  role: 'active' | 'candidate';
   token: string;
+  /** The same token, decoded (shadow reads compare at it). */
+  merged: ConsistencyToken;
   stale: boolean;
 }
 
@@ -104,16 +118,20 @@ export class ListingsReader {
     private readonly sinks: ViewSinks,
     private readonly metrics: QueryMetrics,
     @Inject(QUERY_LOGGER) private readonly logger: Logger,
+    private readonly shadow: ShadowReads,
   ) {}
 
   async detail(id: string, request: ReadRequest): Promise<ReadAnswer<ListingDetail>> {
     validateId(id, 'listing id');
     const begun = await this.begin(request);
     const reached = await this.reach('detail', begun);
-    const found = await this.lookup(reached, () =>
-      this.sinks.sink('detail', reached.version).read(this.partitionOf(id), id),
-    );
+    const partition = this.partitionOf(id);
+    const read = (version: number) => this.sinks.sink('detail', version).read(partition, id);
+    const found = await this.lookup(reached, () => read(reached.version));
     const doc = this.knownDocument(found, reached);
+    this.shadowRead(reached, id, keyedSnapshot(partition, found), async (v) =>
+      keyedSnapshot(partition, await read(v)),
+    );
     if (!doc) throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached);
     return answer(doc, reached, 'postgres');
   }
@@ -122,16 +140,22 @@ export class ListingsReader {
     validateId(id, 'listing id');
     const begun = await this.begin(request);
     const reached = await this.reach('cards', begun);
+    const partition = this.partitionOf(id);
+    const read = (version: number) => this.sinks.sink('cards', version).read(partition, id);
     let found: Lookup<ListingCard>;
     let reason = 'unknown';
     try {
-      found = await this.sinks.sink('cards', reached.version).read(this.partitionOf(id), id);
+      found = await read(reached.version);
     } catch (error) {
       // A cache that fails is a cache that does not know: the detail view answers.
       this.logger.warn({ err: error, id }, 'card read failed; falling back to the detail view');
       found = 'unknown';
       reason = 'error';
     }
+    // A card derived from the detail view is not the card view's answer: that shadow read counts as skipped.
+    this.shadowRead(reached, id, keyedSnapshot(partition, found), async (v) =>
+      keyedSnapshot(partition, await read(v)),
+    );
     if (found !== 'unknown') {
       if (found === 'absent' || found.doc === null) {
         throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached, 'memcached');
@@ -154,16 +178,19 @@ export class ListingsReader {
     const reached = await this.reach('sellerStats', begun);
     const sink = this.sinks.sink('sellerStats', reached.version);
     // Every partition may hold a sub-document of the seller (their listings are spread over partitions).
-    const lookups = await this.lookup(reached, () =>
+    const readAll = (from: typeof sink) =>
       Promise.all(
-        Array.from({ length: this.options.partitions }, (_, partition) => sink.read(partition, sellerId)),
-      ),
-    );
+        Array.from({ length: this.options.partitions }, (_, partition) => from.read(partition, sellerId)),
+      );
+    const lookups = await this.lookup(reached, () => readAll(sink));
     const parts: SellerStats[] = [];
     for (const found of lookups) {
       const doc = this.knownDocument(found, reached);
       if (doc) parts.push(doc);
     }
+    this.shadowRead(reached, sellerId, statsSnapshot(lookups), async (v) =>
+      statsSnapshot(await readAll(this.sinks.sink('sellerStats', v))),
+    );
     if (parts.length === 0) {
       throw notFound(SELLER_NOT_FOUND, `no listings of seller '${sellerId}'`, { sellerId }, reached);
     }
@@ -183,6 +210,9 @@ export class ListingsReader {
     const begun = await this.begin(request);
     const reached = await this.reach('search', begun);
     const result = await this.lookup(reached, () => this.sinks.search(reached.version).search(params));
+    this.shadowRead(reached, JSON.stringify(params), searchSnapshot(result), async (v) =>
+      searchSnapshot(await this.sinks.search(v).search(params)),
+    );
     return answer(result, reached, 'elasticsearch');
   }
 
@@ -234,8 +264,8 @@ export class ListingsReader {
     }
   }
 
-  private async checkAgainstLog(token: ConsistencyToken, projection: string): Promise<void> {
-    const watermark = this.tracker.watermark(projection);
+  private async checkAgainstLog(token: ConsistencyToken, projection: string, version: number): Promise<void> {
+    const watermark = this.tracker.watermark(projection, version);
     const unknown: [number, number][] = [];
     for (const [partition, offset] of token.positions) {
       if (offset <= (watermark.get(partition) ?? 0) || offset <= (this.knownLogEnds.get(partition) ?? 0))
@@ -266,13 +296,18 @@ export class ListingsReader {
     );
   }
 
-  /** Waits (unless stale=ok) until the view's active version covers the token. */
+  /**
+   * Picks the version (the active one, or the candidate for a split read) and waits (unless stale=ok) until it
+   * covers the token.
+   */
   private async reach(view: ReadView, begun: Begun): Promise<Reached> {
     const projection = projectionOf(view);
     const { token, request } = begun;
     if (this.tracker.activeVersion(projection) === null) await this.tracker.refresh();
+    const candidate = this.splitCandidate(projection);
     for (;;) {
-      const version = this.tracker.activeVersion(projection);
+      // The active version is read again after each wait: a switch in between only moves to one that covers.
+      const version = candidate ?? this.tracker.activeVersion(projection);
       if (version === null) {
         throw new QueryError(
           VIEW_UNAVAILABLE,
@@ -288,19 +323,23 @@ export class ListingsReader {
       const covered = covers(watermark, token);
       if (covered || request.stale) {
         if (!covered) this.metrics.staleReads.inc({ view: projection });
+        const merged = mergeTokens(tokenFromPositions(token.topicIdentity, watermark), token);
         return {
           view,
           projection,
           version,
+          role: candidate === null ? 'active' : 'candidate',
           stale: !covered,
-          token: encodeToken(mergeTokens(tokenFromPositions(token.topicIdentity, watermark), token)),
+          merged,
+          token: encodeToken(merged),
         };
       }
+      const fixed = candidate ?? undefined;
       if (!begun.logChecked) {
         begun.logChecked = true;
         const early = Math.min(begun.deadline, Date.now() + LOG_CHECK_AFTER_MS);
         const coveredEarly = await this.tracker
-          .waitFor(projection, token, Math.max(0, early - Date.now()), request.signal)
+          .waitFor(projection, token, Math.max(0, early - Date.now()), request.signal, fixed)
           .then(
             () => true,
             (error: unknown) => {
@@ -309,11 +348,41 @@ export class ListingsReader {
             },
           );
         if (coveredEarly) continue;
-        await this.checkAgainstLog(token, projection);
+        await this.checkAgainstLog(token, projection, version);
       }
-      await this.wait(projection, token, begun.deadline, request.signal);
-      // Covered now; the loop re-reads the active version (a cutover in between only moves to one that covers).
+      await this.wait(projection, token, begun.deadline, request.signal, fixed);
     }
+  }
+
+  /** Split mode: the candidate version for `percent`% of reads (drawn per read), else null (the active one). */
+  private splitCandidate(projection: string): number | null {
+    const candidate = this.tracker.candidate(projection);
+    if (candidate?.mode !== 'split' || candidate.percent <= 0) return null;
+    if (this.options.random() * 100 >= candidate.percent) return null;
+    this.metrics.candidateReads.inc({ projection });
+    return candidate.version;
+  }
+
+  /** Shadow mode: compares the active version's answer with the candidate's, after the response (shadow.ts). */
+  private shadowRead(
+    reached: Reached,
+    key: string,
+    answer: ShadowSnapshot,
+    read: (version: number) => Promise<ShadowSnapshot>,
+  ): void {
+    // A stale answer is not at its token, and a split read already is the candidate's.
+    if (reached.stale || reached.role !== 'active') return;
+    const candidate = this.tracker.candidate(reached.projection);
+    if (candidate?.mode !== 'shadow' || candidate.version === reached.version) return;
+    this.shadow.compare({
+      projection: reached.projection,
+      key,
+      active: reached.version,
+      candidate: candidate.version,
+      token: reached.merged,
+      answer,
+      read,
+    });
   }
 
   private async wait(
@@ -321,12 +390,13 @@ export class ListingsReader {
     token: ConsistencyToken,
     deadline: number,
     signal: AbortSignal | undefined,
+    version: number | undefined,
   ): Promise<void> {
     const started = process.hrtime.bigint();
     let outcome = 'covered';
     this.metrics.waiting.inc();
     try {
-      await this.tracker.waitFor(projection, token, Math.max(0, deadline - Date.now()), signal);
+      await this.tracker.waitFor(projection, token, Math.max(0, deadline - Date.now()), signal, version);
     } catch (error) {
       const code = error instanceof TidemarkError ? error.code : 'error';
       outcome = code === CONSISTENCY_TIMEOUT ? 'timeout' : code === REQUEST_ABORTED ? 'aborted' : 'error';
@@ -383,18 +453,50 @@ function answer<D>(data: D, reached: Reached, source: ReadSource): ReadAnswer<D>
     stale: reached.stale,
     source,
     view: `${reached.projection}.v${reached.version}`,
+    version: reached.version,
   };
 }
 
 /** Headers an answer (or a 404) carries. */
-export function answerHeaders(answer: Pick<ReadAnswer<unknown>, 'token' | 'stale' | 'source' | 'view'>) {
+export function answerHeaders(
+  answer: Pick<ReadAnswer<unknown>, 'token' | 'stale' | 'source' | 'view' | 'version'>,
+) {
   return {
     'Consistency-Token': answer.token,
     ...(answer.stale ? { 'Consistency-Stale': 'true' } : {}),
+    'Consistency-Version': String(answer.version),
     'X-Tidemark-Source': answer.source,
     'X-Tidemark-View': answer.view,
     'Cache-Control': 'no-store',
   };
+}
+
+/** One key's lookup in one partition, for a shadow comparison. */
+function keyedSnapshot(partition: number, found: Lookup<ProjectionDocument>): ShadowSnapshot {
+  if (found === 'unknown') return { value: null, unknown: true };
+  if (found === 'absent') return { value: null, positions: new Map([[partition, 0]]) };
+  return { value: found.doc, positions: new Map([[partition, found.position]]) };
+}
+
+/** A seller's sub-documents over every partition, merged as the read merges them. */
+function statsSnapshot(lookups: readonly Lookup<SellerStats>[]): ShadowSnapshot {
+  const positions = new Map<number, number>();
+  const parts: SellerStats[] = [];
+  for (const [partition, found] of lookups.entries()) {
+    if (found === 'unknown') return { value: null, unknown: true };
+    if (found === 'absent') {
+      positions.set(partition, 0);
+      continue;
+    }
+    positions.set(partition, found.position);
+    if (found.doc) parts.push(found.doc);
+  }
+  return { value: parts.length > 0 ? mergeSellerStats(parts) : null, positions };
+}
+
+/** A search answer: the ordered hit ids and the total (scores and facets may differ between index versions). */
+function searchSnapshot(result: ListingSearchResult): ShadowSnapshot {
+  return { value: { total: result.total, ids: result.hits.map((hit) => hit.id) } };
 }
 
 const SOURCES: Record<ReadView, ReadSource> = {
@@ -422,6 +524,7 @@ function notFound(
       stale: reached.stale,
       source,
       view: `${reached.projection}.v${reached.version}`,
+      version: reached.version,
     }),
   );
 }

@@ -108,6 +108,7 @@ describe('query API over HTTP (in-memory stores)', () => {
     assert.equal(answer.headers.get('consistency-stale'), null);
     assert.equal(answer.headers.get('x-tidemark-source'), 'postgres');
     assert.equal(answer.headers.get('x-tidemark-view'), 'listing-detail.v1');
+    assert.equal(answer.headers.get('consistency-version'), '1');
     const token = decodeToken(answer.body.token as string, IDENTITY);
     for (let p = 0; p < PARTITIONS; p++) assert.equal(token.positions.get(p) ?? 0, world.log[p]?.length);
   });
@@ -161,6 +162,7 @@ describe('query API over HTTP (in-memory stores)', () => {
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error?.code, 'LISTING_NOT_FOUND');
     assert.ok(missing.headers.get('consistency-token'));
+    assert.equal(missing.headers.get('consistency-version'), '1');
     const staleMissing = await get('/v1/listings/l-new?stale=ok', { token: tokenText(written) });
     assert.equal(staleMissing.status, 404);
     assert.equal(staleMissing.headers.get('consistency-stale'), 'true');
@@ -256,6 +258,7 @@ describe('query API over HTTP (in-memory stores)', () => {
     await flush();
     const after = await get('/v1/listings/l-1');
     assert.equal(after.headers.get('x-tidemark-view'), 'listing-detail.v2');
+    assert.equal(after.headers.get('consistency-version'), '2');
     assert.equal(after.body.data?.title, 'Green bicycle');
     await world.control.activate('listings', 'listing-detail', 1);
     await flush();
@@ -292,6 +295,12 @@ describe('query API over HTTP (in-memory stores)', () => {
     );
     assert.match(metrics.text, /tidemark_query_consistency_timeouts_total\{view="listing-detail"\} [1-9]/);
     assert.match(metrics.text, /tidemark_query_card_fallbacks_total/);
+    assert.match(metrics.text, /tidemark_query_active_version\{projection="listing-detail"\} 1\n/);
+    assert.match(metrics.text, /tidemark_query_active_version\{projection="seller-stats"\} 1\n/);
+    assert.match(
+      metrics.text,
+      /tidemark_query_version_switches_total\{projection="listing-detail",covered="true"\} 2\n/,
+    );
     assert.match(metrics.text, /tidemark_query_consistency_wait_seconds_bucket/);
     const openapi = await get('/openapi.json', { key: null });
     assert.equal(openapi.status, 200);

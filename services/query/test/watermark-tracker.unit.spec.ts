@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConsistencyToken } from '@tidemark/schemas';
 import { tokenFromPositions } from '@tidemark/schemas';
+import type { TrackerLogger, VersionSwitch } from '../src';
 import { WatermarkTracker } from '../src';
 import { flush, MemoryBus, MemoryControl, MemorySink } from './support/fakes';
 
@@ -11,7 +12,10 @@ const token = (positions: Record<number, number>): ConsistencyToken =>
 const CTX = 'listings';
 const P = 'listing-detail';
 
-async function setup(checkpoints: Record<number, number> = {}) {
+async function setup(
+  checkpoints: Record<number, number> = {},
+  extra: { switchTimeoutMs?: number; logger?: TrackerLogger } = {},
+) {
   const bus = new MemoryBus();
   const control = new MemoryControl();
   const sinks = new Map<number, MemorySink>();
@@ -26,6 +30,7 @@ async function setup(checkpoints: Record<number, number> = {}) {
   for (const [p, o] of Object.entries(checkpoints)) sink(1).checkpointMap.set(Number(p), o);
   await control.register({ context: CTX, name: P, version: 1, store: 'postgres' });
   let loads = 0;
+  const switches: VersionSwitch[] = [];
   const tracker = new WatermarkTracker({
     context: CTX,
     projections: [P],
@@ -35,11 +40,13 @@ async function setup(checkpoints: Record<number, number> = {}) {
       loads++;
       return sink(version).checkpoints();
     },
+    onSwitch: (change) => switches.push(change),
+    ...extra,
   });
   await tracker.start();
   const publish = (partition: number, offset: number, version = 1, projection = P, context = CTX) =>
     bus.publish([{ context, projection, version, partition, offset }]);
-  return { bus, control, sink, tracker, publish, loads: () => loads };
+  return { bus, control, sink, tracker, publish, switches, loads: () => loads };
 }
 
 const settled = async <T>(promise: Promise<T>) => {
@@ -167,7 +174,7 @@ describe('WatermarkTracker', () => {
   });
 
   test('a change of active version loads its checkpoints, then re-checks the waiters against it', async () => {
-    const { tracker, control, sink, loads } = await setup({ 0: 1 });
+    const { tracker, control, sink, loads, publish } = await setup({ 0: 1 });
     await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
     sink(2).checkpointMap.set(0, 9);
     const waiting = tracker.waitFor(P, token({ 0: 5 }), 5000);
@@ -178,11 +185,169 @@ describe('WatermarkTracker', () => {
     assert.equal(tracker.activeVersion(P), 2);
     assert.equal(loads(), before + 1);
     assert.equal(tracker.watermark(P).get(0), 9);
-    // Rollback: the same switch in reverse.
+    // Rollback: the same switch in reverse, once v1 has caught up with v2.
+    await publish(0, 9);
     await control.activate(CTX, P, 1);
     await flush();
     assert.equal(tracker.activeVersion(P), 1);
-    assert.equal(tracker.covers(P, token({ 0: 5 })), false);
+    assert.equal(tracker.covers(P, token({ 0: 10 })), false);
+    await tracker.stop();
+  });
+
+  test('an activation switches reads only once the new version covers the old one', async () => {
+    const { tracker, control, sink, publish, switches } = await setup({ 0: 5, 1: 2 });
+    await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
+    sink(2).checkpointMap.set(0, 3);
+    sink(2).checkpointMap.set(1, 2);
+    await control.activate(CTX, P, 2);
+    await flush();
+    assert.equal(tracker.activeVersion(P), 1, 'v2 lacks partition 0: reads stay on v1');
+    assert.deepEqual(tracker.route(P), { active: 1, switching: 2, candidate: null });
+    // A read that follows the active version waits on v1 meanwhile.
+    const waiting = tracker.waitFor(P, token({ 1: 3 }), 5000);
+    await publish(0, 4, 2);
+    await flush();
+    assert.equal(tracker.activeVersion(P), 1);
+    await publish(0, 5, 2);
+    await flush();
+    assert.equal(tracker.activeVersion(P), 2);
+    assert.deepEqual(tracker.route(P), { active: 2, switching: null, candidate: null });
+    assert.equal(await settled(waiting), 'pending', 'and now on v2');
+    await publish(1, 3, 1);
+    assert.equal(await settled(waiting), 'pending', 'v1 no longer counts');
+    await publish(1, 3, 2);
+    assert.equal(await settled(waiting), 'resolved');
+    assert.deepEqual(
+      switches.map(({ from, to, covered }) => ({ from, to, covered })),
+      [
+        { from: null, to: 1, covered: true },
+        { from: 1, to: 2, covered: true },
+      ],
+    );
+    await tracker.stop();
+  });
+
+  test('the watermark reads answer with never decreases across a switch, even while the old version moves on', async () => {
+    const { tracker, control, sink, publish } = await setup({ 0: 5, 1: 5 });
+    await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
+    sink(2).checkpointMap.set(0, 2);
+    let highest = new Map<number, number>();
+    const observe = () => {
+      const watermark = tracker.watermark(P);
+      for (const [partition, offset] of highest) {
+        assert.ok((watermark.get(partition) ?? 0) >= offset, `partition ${partition} went back`);
+      }
+      highest = watermark;
+    };
+    observe();
+    await control.activate(CTX, P, 2);
+    await flush();
+    const steps: [number, number, number][] = [
+      [0, 6, 1],
+      [1, 7, 1],
+      [0, 5, 2],
+      [1, 5, 2],
+      [0, 6, 2],
+      [0, 8, 1],
+      [1, 7, 2],
+      [0, 8, 2],
+    ];
+    for (const [partition, offset, version] of steps) {
+      await publish(partition, offset, version);
+      await flush();
+      observe();
+      if (tracker.activeVersion(P) === 1) {
+        assert.equal(tracker.route(P).switching, 2);
+      }
+    }
+    assert.equal(tracker.activeVersion(P), 2);
+    assert.deepEqual(
+      tracker.watermark(P),
+      new Map([
+        [0, 8],
+        [1, 7],
+      ]),
+    );
+    await tracker.stop();
+  });
+
+  test('a new version that does not cover in time: reads switch anyway after the bound, with a warning', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger: TrackerLogger = {
+      info() {},
+      debug() {},
+      warn: (fields) => warnings.push(fields),
+    };
+    const { tracker, control, sink, switches } = await setup({ 0: 5, 2: 4 }, { switchTimeoutMs: 60, logger });
+    await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
+    sink(2).checkpointMap.set(0, 5);
+    sink(2).checkpointMap.set(2, 1);
+    const started = Date.now();
+    await control.activate(CTX, P, 2);
+    while (tracker.activeVersion(P) !== 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(Date.now() - started >= 55);
+    assert.equal(switches.at(-1)?.covered, false);
+    const warning = warnings.find((w) => w.lacking !== undefined);
+    assert.deepEqual(warning?.lacking, { 2: { required: 4, applied: 1 } });
+    assert.equal(tracker.waiting, 0, 'the switch leaves no waiter behind');
+    await tracker.stop();
+  });
+
+  test('a rollback before the switch happened keeps reads where they are', async () => {
+    const { tracker, control, sink, publish, switches } = await setup({ 0: 5 });
+    await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
+    sink(2).checkpointMap.set(0, 1);
+    await control.activate(CTX, P, 2);
+    await flush();
+    assert.equal(tracker.route(P).switching, 2);
+    await control.activate(CTX, P, 1);
+    await flush();
+    assert.deepEqual(tracker.route(P), { active: 1, switching: null, candidate: null });
+    assert.equal(tracker.waiting, 0);
+    await publish(0, 9, 2);
+    assert.equal(tracker.activeVersion(P), 1);
+    assert.equal(switches.length, 1);
+    await tracker.stop();
+  });
+
+  test('a candidate version is tracked: its checkpoints loaded, its bus updates followed, waits on it work', async () => {
+    const { tracker, control, sink, publish, loads } = await setup({ 0: 5 });
+    await control.register({ context: CTX, name: P, version: 2, store: 'postgres' });
+    sink(2).checkpointMap.set(0, 2);
+    const before = loads();
+    await control.setCandidate(CTX, P, { version: 2, mode: 'shadow', percent: 100 });
+    await flush();
+    assert.deepEqual(tracker.candidate(P), { version: 2, mode: 'shadow', percent: 100 });
+    assert.equal(loads(), before + 1);
+    assert.equal(tracker.watermark(P, 2).get(0), 2);
+    assert.equal(tracker.covers(P, token({ 0: 3 }), 2), false);
+    assert.equal(tracker.covers(P, token({ 0: 3 })), true, 'the active version covers it');
+    const onCandidate = tracker.waitFor(P, token({ 0: 4 }), 5000, undefined, 2);
+    await publish(0, 9, 1);
+    assert.equal(await settled(onCandidate), 'pending', 'v1 progress does not satisfy a wait on v2');
+    await publish(0, 4, 2);
+    assert.equal(await settled(onCandidate), 'resolved');
+    await assert.rejects(
+      tracker.waitFor(P, token({ 0: 8 }), 30, undefined, 2),
+      (error: Record<string, unknown>) => {
+        assert.equal(error.code, 'CONSISTENCY_TIMEOUT');
+        assert.deepEqual(error.details, {
+          view: P,
+          timeoutMs: 30,
+          version: 2,
+          lacking: { 0: { required: 8, applied: 4 } },
+        });
+        return true;
+      },
+    );
+    await control.setCandidate(CTX, P, { version: 2, mode: 'split', percent: 25 });
+    await flush();
+    assert.deepEqual(tracker.route(P).candidate, { version: 2, mode: 'split', percent: 25 });
+    // Activation clears the candidate (control does) and reads switch once v2 covers v1.
+    await publish(0, 9, 2);
+    await control.activate(CTX, P, 2);
+    await flush();
+    assert.deepEqual(tracker.route(P), { active: 2, switching: null, candidate: null });
     await tracker.stop();
   });
 

@@ -12,12 +12,22 @@ Commands:
   projector       Run the projectors of a context's read views (see: tidemark projector --help)
   query           Run the query API over a context's read views (see: tidemark query --help)
   dead-letters    List a projection's dead letters, or replay them after a fix (see: tidemark dead-letters --help)
+  admin           Run the admin API: the operator commands below over HTTP (see: tidemark admin --help)
+  projections     List projections, their versions, states, watermarks and lag (see: tidemark projections --help)
+  replay          Build a projection version from offset 0 beside the live one (see: tidemark replay --help)
+  diff            Compare two versions of a projection at a common watermark (see: tidemark diff --help)
+  cutover         Switch a projection's reads to another version, at once or gradually (see: tidemark cutover --help)
+  rollback        Switch a projection's reads back to the previous version (see: tidemark rollback --help)
+  retire          Stop a projection version and drop its targets after a grace period (see: tidemark retire --help)
+  audit           The audit log of operator actions (see: tidemark audit --help)
   schemas         Check schema compatibility, export JSON Schemas (see: tidemark schemas --help)
   search-server   Run the embedded Elasticsearch-compatible search server (see: tidemark search-server --help)
   help            Show this text
 
-Every command accepts --help. gateway, processor, projector and query also take every setting from a
-TIDEMARK_* environment variable (listed in their --help; a flag wins). Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
+Every command accepts --help. gateway, processor, projector, query and admin also take every setting from a
+TIDEMARK_* environment variable (listed in their --help; a flag wins); the operator commands (projections,
+replay, diff, cutover, rollback, retire, audit) read the admin API's variables, or --endpoints <data-dir>/endpoints.json
+of a running \`tidemark up\`. Logs are JSON lines on stderr; set TIDEMARK_LOG_LEVEL (debug, info, warn, error).
 `;
 
 type Command = (argv: string[]) => Promise<void>;
@@ -31,6 +41,14 @@ const commands: Record<string, () => Promise<Command>> = {
   projector: async () => (await import('./projector.js')).runProjectorCommand,
   query: async () => (await import('./query.js')).runQueryCommand,
   'dead-letters': async () => (await import('./dead-letters.js')).runDeadLettersCommand,
+  admin: async () => (await import('./admin.js')).runAdminCommand,
+  projections: async () => (await import('./projections.js')).runProjectionsCommand,
+  replay: async () => (await import('./replay.js')).runReplayCommand,
+  diff: async () => (await import('./diff.js')).runDiffCommand,
+  cutover: async () => (await import('./cutover.js')).runCutoverCommand,
+  rollback: async () => (await import('./rollback.js')).runRollbackCommand,
+  retire: async () => (await import('./retire.js')).runRetireCommand,
+  audit: async () => (await import('./audit.js')).runAuditCommand,
   schemas: async () => (await import('./schemas.js')).runSchemas,
   'search-server': async () => (await import('./search-server.js')).runSearchServerCommand,
 };
@@ -51,7 +69,13 @@ export function main(argv: string[]): void {
   load()
     .then((command) => command(rest))
     .catch((error: unknown) => {
-      process.stderr.write(`tidemark ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(error instanceof UsageError ? 2 : 1);
+      const message = error instanceof Error ? error.message : String(error);
+      // An error with a stable code (TidemarkError, ControlConflictError) is shown as "<CODE>: message".
+      const code = (error as { code?: unknown } | null)?.code;
+      const shown =
+        typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? `${code}: ${message}` : message;
+      process.stderr.write(`tidemark ${name}: ${shown}\n`);
+      const exitCode = (error as { exitCode?: unknown } | null)?.exitCode;
+      process.exit(error instanceof UsageError ? 2 : typeof exitCode === 'number' ? exitCode : 1);
     });
 }

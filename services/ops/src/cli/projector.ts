@@ -1,8 +1,9 @@
 import { serveMetrics } from '@tidemark/broker';
 import pino from 'pino';
+import { ProjectionCatalog } from '../catalog';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import type { StoreEndpoints } from '../read-path';
-import { ProjectorSet, selectProjections } from '../read-path';
+import { ProjectorSet } from '../read-path';
 import { runUntilSignalled } from './args';
 
 const HELP = `tidemark projector: run the projectors of a context's read views
@@ -11,6 +12,12 @@ Each projection version is its own consumer group (<context>.proj.<name>.v<N>) o
 resumes from the checkpoint kept in its view's store (not from Kafka's committed offsets), applies events in
 batches (documents and checkpoint together), then announces the new watermark to query APIs (Postgres NOTIFY
 on tidemark_watermarks). Several instances share the partitions of a projection.
+
+It runs every live version of each projection that the catalog defines (the built-in versions plus those of
+--catalog), and follows the control table: a version that becomes live (after \`tidemark replay\`) is started, a
+retired or failed one stopped, and a retired version's targets are dropped once its grace period has passed. On a
+fresh deployment the lowest version of each projection is registered as the active one. Side effects of the
+active versions (e.g. seller notifications) are recorded in the Postgres outbox tidemark_side_effects.
 
 Usage: tidemark projector --brokers <host:port,...> --postgres <url> [options]
        TIDEMARK_BROKERS=<host:port,...> TIDEMARK_POSTGRES_URL=<url> tidemark projector
@@ -25,7 +32,9 @@ export async function runProjectorCommand(argv: string[]): Promise<void> {
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = pino({ name: 'tidemark.projector', level: s['log-level'] }, pino.destination(2));
-  const projections = selectProjections([s.context], s.projections);
+  const catalog = await ProjectionCatalog.load(s.catalog);
+  const names = s.projections ?? catalog.names(s.context);
+  const projections = names.map((name) => ({ context: s.context, name }));
   const stores: StoreEndpoints = {
     postgres: s.postgres,
     redis: s.redis,
@@ -36,6 +45,7 @@ export async function runProjectorCommand(argv: string[]): Promise<void> {
     brokers: s.brokers,
     stores,
     partitions: s.partitions,
+    catalog,
     projections,
     logger,
     sessionTimeoutMs: s['session-timeout-ms'],
@@ -46,7 +56,12 @@ export async function runProjectorCommand(argv: string[]): Promise<void> {
       ? null
       : await serveMetrics(set.registry, s['metrics-host'], s['metrics-port'], () => true);
   process.stdout.write(
-    `projector ready ${projections.map((p) => `${p.name}.v${p.version}`).join(',')}${metrics ? ` metrics ${metrics.url}` : ''}\n`,
+    `projector ready ${
+      set
+        .versions()
+        .map((v) => `${v.name}.v${v.version}`)
+        .join(',') || '-'
+    }${metrics ? ` metrics ${metrics.url}` : ''}\n`,
   );
   await runUntilSignalled('projector', () => Promise.all([set.stop(), metrics?.close()]));
 }

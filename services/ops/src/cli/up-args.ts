@@ -17,6 +17,7 @@ export const UP_DEFAULT_PORTS: Record<Component, number> = {
 export const UP_DEFAULT_METRICS_PORT = 19308;
 export const UP_DEFAULT_GATEWAY_PORT = 18080;
 export const UP_DEFAULT_QUERY_PORT = 18081;
+export const UP_DEFAULT_ADMIN_PORT = 18082;
 export const UP_DEFAULT_PARTITIONS = 8;
 export const UP_DEFAULT_DATA_DIR = '.tidemark';
 
@@ -33,8 +34,11 @@ export interface UpArgs {
   projectorMode: 'in-process' | 'child';
   gatewayPort: number;
   queryPort: number;
+  adminPort: number;
   /** Partitions of every context's topics. */
   partitions: number;
+  /** Absolute path of a projection catalog module (--catalog), when given. */
+  catalog?: string;
 }
 
 export const UP_HELP = `tidemark up: start the local Tidemark platform in the foreground
@@ -42,7 +46,7 @@ export const UP_HELP = `tidemark up: start the local Tidemark platform in the fo
 Starts the Kafka-protocol broker, PostgreSQL, Redis, memcached and the embedded Elasticsearch-API search
 server on 127.0.0.1 (installing redis-server and memcached with apt-get first when missing and running as
 root), then a command processor per context, the command gateway, a projector per projection (Postgres,
-Redis, memcached and search views) and the query API; writes <data-dir>/endpoints.json (with a development
+Redis, memcached and search views), the query API and the admin API; writes <data-dir>/endpoints.json (with a development
 API key), prints what runs where and an example command and read, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
 endpoints.json is removed again. Data persists in the data dir across restarts.
 
@@ -62,11 +66,14 @@ Options:
                            on their own ports
   --gateway-port <n>       Command gateway HTTP port (default ${UP_DEFAULT_GATEWAY_PORT})
   --query-port <n>         Query API HTTP port (default ${UP_DEFAULT_QUERY_PORT}; needs the postgres component)
+  --admin-port <n>         Admin API HTTP port (default ${UP_DEFAULT_ADMIN_PORT}; replay, diff, cutover, ... over HTTP)
   --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)
   --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
   --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
   --projector-mode <mode>  in-process (default) or child (one \`tidemark projector\` process for every
                            projection, as docker-compose runs them)
+  --catalog <file>         A projection catalog module (.js) adding projection versions to the built-in ones
+                           (e.g. a fixed version for \`tidemark replay\`); default TIDEMARK_CATALOG
   -h, --help               Show this text
 
 Any port may be 0 to pick a free one (the endpoints then change on every start).
@@ -96,7 +103,11 @@ function partitions(value: string | undefined): number {
 }
 
 /** Pure: parses `tidemark up` arguments; relative --data-dir resolves against `cwd`. Throws UpUsageError. */
-export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs {
+export function parseUpArgs(
+  argv: string[],
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): UpArgs {
   let values: ReturnType<typeof parse>['values'];
   try {
     values = parse(argv).values;
@@ -126,6 +137,7 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
     throw new UpUsageError(`--projector-mode must be in-process or child (got '${projectorMode}')`);
   }
   const metricsPort = port('metrics-port', values['metrics-port'], UP_DEFAULT_METRICS_PORT, true);
+  const catalog = values.catalog ?? (env.TIDEMARK_CATALOG || undefined);
   return {
     help: values.help === true,
     dataDir: path.resolve(cwd, values['data-dir'] ?? UP_DEFAULT_DATA_DIR),
@@ -142,7 +154,9 @@ export function parseUpArgs(argv: string[], cwd: string = process.cwd()): UpArgs
     projectorMode,
     gatewayPort: port('gateway-port', values['gateway-port'], UP_DEFAULT_GATEWAY_PORT),
     queryPort: port('query-port', values['query-port'], UP_DEFAULT_QUERY_PORT),
+    adminPort: port('admin-port', values['admin-port'], UP_DEFAULT_ADMIN_PORT),
     partitions: partitions(values.partitions),
+    ...(catalog ? { catalog: path.resolve(cwd, catalog) } : {}),
   };
 }
 
@@ -156,6 +170,7 @@ function parse(argv: string[]) {
       'broker-port': { type: 'string' },
       'gateway-port': { type: 'string' },
       'query-port': { type: 'string' },
+      'admin-port': { type: 'string' },
       partitions: { type: 'string' },
       'postgres-port': { type: 'string' },
       'redis-port': { type: 'string' },
@@ -165,6 +180,7 @@ function parse(argv: string[]) {
       components: { type: 'string' },
       'broker-mode': { type: 'string' },
       'projector-mode': { type: 'string' },
+      catalog: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -52,11 +52,12 @@ export async function runUp(argv: string[]): Promise<void> {
     platform = await startPlatform({
       dataDir: args.dataDir,
       components: args.components,
-      ports: { ...args.ports, gateway: args.gatewayPort, query: args.queryPort },
+      ports: { ...args.ports, gateway: args.gatewayPort, query: args.queryPort, admin: args.adminPort },
       partitions: args.partitions,
       metricsPort: args.metricsPort,
       brokerMode: args.brokerMode,
       readPath: { projectorMode: args.projectorMode },
+      catalogModule: args.catalog,
       writeEndpoints: true,
       handleSignals: false,
       logger,
@@ -145,10 +146,20 @@ export async function runUp(argv: string[]): Promise<void> {
         note: 'reads',
       });
     }
+    if (platform.admin) {
+      rows.push({
+        component: 'admin',
+        endpoint: platform.admin.url,
+        pid: 'in-process',
+        version: '',
+        note: 'operator actions (scope admin)',
+      });
+    }
     process.stdout.write(
       `\nTidemark is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +
         `endpoints: ${stack.endpointsFile ?? '-'} (development API key inside)\n\n` +
         exampleCommands(platform.gateway.url, platform.query?.url, platform.apiKey) +
+        (platform.admin ? adminExample(platform.admin.url, platform.apiKey, stack.endpointsFile) : '') +
         'Press Ctrl-C to stop.\n',
     );
     await new Promise<void>((resolve) => {
@@ -169,6 +180,15 @@ export async function runUp(argv: string[]): Promise<void> {
   process.exitCode = 0;
   // Should anything (a stray handle in a component) keep the event loop alive, still exit.
   setTimeout(() => process.exit(0), 3000).unref();
+}
+
+/** How to reach the operator actions: the CLI with endpoints.json, or the admin API. */
+function adminExample(admin: string, apiKey: string, endpointsFile: string | undefined): string {
+  return (
+    'Operate projections (replay, diff, cutover, rollback, retire):\n' +
+    `  npx tidemark projections list${endpointsFile ? ` --endpoints ${endpointsFile}` : ''}\n` +
+    `  curl -s ${admin}/v1/admin/projections -H 'Authorization: Bearer ${apiKey}'\n\n`
+  );
 }
 
 /** A copy-paste example: a command, then reading the view with the command's token. */

@@ -7,12 +7,12 @@
  * Precedence: a flag wins over its variable, the variable over the default. An empty variable counts as unset
  * (compose's `${VAR:-}` yields one).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { CONTEXTS, PROJECTIONS } from '../contexts';
 
-export type Service = 'gateway' | 'processor' | 'projector' | 'query';
-export const SERVICES: readonly Service[] = ['gateway', 'processor', 'projector', 'query'];
+export type Service = 'gateway' | 'processor' | 'projector' | 'query' | 'admin';
+export const SERVICES: readonly Service[] = ['gateway', 'processor', 'projector', 'query', 'admin'];
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -41,6 +41,8 @@ interface KindValue {
   apiKeys: ApiKeyConfig[];
   /** A file holding that JSON array: the value is the keys read from it. */
   apiKeysFile: ApiKeyConfig[];
+  /** The path of an existing file (read by the command when it starts, e.g. a catalog module). */
+  file: string;
 }
 export type Kind = keyof KindValue;
 
@@ -237,6 +239,17 @@ const API_KEYS_FILE = {
   example: '/run/secrets/tidemark_api_keys',
 } as const;
 
+const CATALOG = {
+  name: 'TIDEMARK_CATALOG',
+  flag: 'catalog',
+  arg: '<file>',
+  kind: 'file',
+  required: false,
+  description:
+    'A projection catalog module (.js) that adds projection versions to the built-in ones, e.g. a fixed version to replay',
+  example: '/app/catalog.js',
+} as const;
+
 /** Every variable each command reads; nothing else configures them. */
 export const SERVICE_ENV = {
   gateway: [
@@ -354,6 +367,7 @@ export const SERVICE_ENV = {
       example: 'listing-detail,seller-stats',
     },
     PARTITIONS,
+    CATALOG,
     { ...METRICS_PORT, default: '9320' },
     METRICS_HOST,
     SESSION_TIMEOUT_MS,
@@ -384,6 +398,23 @@ export const SERVICE_ENV = {
         'Longest a read waits for its view to cover the token, in ms (default 2000, at most 60000)',
       example: '2000',
     },
+    LOG_LEVEL,
+  ],
+  // The admin API (replay, diff, cutover, rollback, retire, audit over HTTP); the one-shot CLI commands read the
+  // same variables (cli/ops-args.ts).
+  admin: [
+    BROKERS,
+    POSTGRES_URL,
+    REDIS_URL,
+    MEMCACHED_SERVERS,
+    ELASTICSEARCH_URL,
+    CONTEXT,
+    PARTITIONS,
+    CATALOG,
+    HTTP_HOST,
+    { ...HTTP_PORT, default: '8082' },
+    API_KEYS,
+    API_KEYS_FILE,
     LOG_LEVEL,
   ],
 } as const satisfies Record<Service, readonly EnvVar[]>;
@@ -508,6 +539,16 @@ function parseValue(spec: EnvVar, raw: string, context: string): KindValue[Kind]
       return raw as LogLevel;
     case 'apiKeys':
       return parseApiKeys(raw);
+    case 'file': {
+      let isFile = false;
+      try {
+        isFile = statSync(raw).isFile();
+      } catch {
+        // reported below
+      }
+      if (!isFile) throw new Error(`must name an existing file (got '${raw}')`);
+      return raw;
+    }
     case 'apiKeysFile': {
       let text: string;
       try {

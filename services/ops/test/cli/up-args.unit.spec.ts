@@ -22,9 +22,17 @@ describe('parseUpArgs', () => {
       projectorMode: 'in-process',
       gatewayPort: 18080,
       queryPort: 18081,
+      adminPort: 18082,
       partitions: 8,
     });
     assert.deepEqual(args.ports, UP_DEFAULT_PORTS);
+  });
+
+  test('--catalog (or TIDEMARK_CATALOG) names a catalog module, resolved against cwd', () => {
+    assert.equal(parseUpArgs(['--catalog', 'dist/catalog.js'], '/repo', {}).catalog, '/repo/dist/catalog.js');
+    assert.equal(parseUpArgs([], '/repo', { TIDEMARK_CATALOG: '/abs/c.js' }).catalog, '/abs/c.js');
+    assert.equal(parseUpArgs([], '/repo', { TIDEMARK_CATALOG: '' }).catalog, undefined);
+    assert.ok(UP_HELP.includes('--catalog <file>'));
   });
 
   test('every option', () => {

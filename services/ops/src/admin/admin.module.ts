@@ -1,0 +1,44 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { createServiceLogger } from '@tidemark/observability';
+import { AdminController } from './admin.controller';
+import { AdminAuthenticator, AdminScopeGuard } from './auth';
+import { AdminExceptionFilter } from './exception-filter';
+import { ReplayJobs } from './jobs';
+import { AdminMetrics } from './metrics';
+import type { AdminModuleAsyncOptions, AdminOptions } from './options';
+import { resolveAdminOptions } from './options';
+import { AdminSystemController } from './system.controller';
+import { ADMIN_LOGGER, ADMIN_OPTIONS, ADMIN_OPTIONS_RESOLVED } from './tokens';
+
+/** The admin API: operator actions on projection versions over HTTP. Options are injected through forRootAsync. */
+@Module({})
+export class AdminModule {
+  static forRootAsync(options: AdminModuleAsyncOptions): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: options.imports ?? [],
+      controllers: [AdminController, AdminSystemController],
+      providers: [
+        { provide: ADMIN_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+        {
+          provide: ADMIN_OPTIONS_RESOLVED,
+          useFactory: (o: AdminOptions) => resolveAdminOptions(o),
+          inject: [ADMIN_OPTIONS],
+        },
+        {
+          provide: ADMIN_LOGGER,
+          useFactory: (o: AdminOptions) => o.logger ?? createServiceLogger('tidemark.admin'),
+          inject: [ADMIN_OPTIONS],
+        },
+        { provide: AdminMetrics, useFactory: () => new AdminMetrics() },
+        AdminAuthenticator,
+        AdminScopeGuard,
+        ReplayJobs,
+        { provide: APP_FILTER, useClass: AdminExceptionFilter },
+      ],
+      exports: [ADMIN_OPTIONS_RESOLVED, ADMIN_LOGGER, AdminMetrics, ReplayJobs],
+    };
+  }
+}

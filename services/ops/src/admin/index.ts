@@ -1,0 +1,5 @@
+export * from './admin.module';
+export * from './app';
+export * from './jobs';
+export * from './options';
+export * from './service';
