@@ -11,10 +11,6 @@ import {
   LISTING_DETAIL_PROJECTION,
   SELLER_STATS_PROJECTION,
 } from '@tidemark/listings-projections';
-import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
-import { createMemcachedSink } from '@tidemark/projection-memcached';
-import { createPostgresSink } from '@tidemark/projection-postgres';
-import { createRedisSink } from '@tidemark/projection-redis';
 import type {
   ProjectionControl,
   ProjectionDefinition,
@@ -22,7 +18,6 @@ import type {
   ProjectionVersionRow,
   SideEffectOutbox,
   Sink,
-  StoreKind,
   WatermarkBus,
 } from '@tidemark/projection-runtime';
 import {
@@ -38,36 +33,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
 import { contextByName, PROJECTIONS } from './contexts';
-
-/** Where the view stores are. */
-export interface StoreEndpoints {
-  postgres: string;
-  redis?: string;
-  memcached?: string;
-  /** Elasticsearch (or the embedded search server) URL, for search views. */
-  elasticsearch?: string;
-}
-
-/** Opens the sink of a projection version in its store. */
-export function openSink(definition: ProjectionDefinition, stores: StoreEndpoints, partitions: number): Sink {
-  const store: StoreKind = definition.store;
-  switch (store) {
-    case 'postgres':
-      return createPostgresSink(definition, { connectionString: stores.postgres });
-    case 'redis':
-      if (!stores.redis) throw new Error(`projection ${definition.name} needs Redis, which is not running`);
-      return createRedisSink(definition, { url: stores.redis });
-    case 'memcached':
-      if (!stores.memcached)
-        throw new Error(`projection ${definition.name} needs memcached, which is not running`);
-      return createMemcachedSink(definition, { servers: stores.memcached, partitions });
-    case 'elasticsearch':
-      if (!stores.elasticsearch) {
-        throw new Error(`projection ${definition.name} needs Elasticsearch, which is not running`);
-      }
-      return createElasticsearchSink(definition, { node: stores.elasticsearch, partitions });
-  }
-}
+import type { StoreEndpoints } from './sinks';
+import { openSink } from './sinks';
 
 /** The projections of the given contexts, optionally only the named ones. */
 export function selectProjections(contexts: string[], names?: string[]): ProjectionDefinition[] {
@@ -577,3 +544,6 @@ export async function startProjectorChild(
     },
   };
 }
+
+export type { StoreEndpoints } from './sinks';
+export { openSink } from './sinks';

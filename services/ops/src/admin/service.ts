@@ -6,7 +6,7 @@ import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import type { Logger } from 'pino';
 import type { ProjectionCatalog } from '../catalog';
 import { ProjectionOps } from '../projection-ops';
-import type { StoreEndpoints } from '../read-path';
+import type { StoreEndpoints } from '../sinks';
 import { startAdminApi } from './app';
 import type { AdminApiKey } from './options';
 

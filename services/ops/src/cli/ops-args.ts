@@ -17,7 +17,7 @@ import type { EnvVar } from '../config/env';
 import { SERVICE_ENV } from '../config/env';
 import { CONTEXTS } from '../contexts';
 import { ProjectionOps, partitionsOfContext } from '../projection-ops';
-import type { StoreEndpoints } from '../read-path';
+import type { StoreEndpoints } from '../sinks';
 import { UsageError } from './usage-error';
 
 /** The flags every operator command takes (parseArgs options). */

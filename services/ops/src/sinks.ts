@@ -1,0 +1,39 @@
+/**
+ * Opening a projection version's sink in its store. Kept apart from read-path.ts (which pulls in the query API
+ * and NestJS) so that one-shot commands such as `tidemark diff` start quickly.
+ */
+import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
+import { createMemcachedSink } from '@tidemark/projection-memcached';
+import { createPostgresSink } from '@tidemark/projection-postgres';
+import { createRedisSink } from '@tidemark/projection-redis';
+import type { ProjectionDefinition, Sink, StoreKind } from '@tidemark/projection-runtime';
+
+/** Where the view stores are. */
+export interface StoreEndpoints {
+  postgres: string;
+  redis?: string;
+  memcached?: string;
+  /** Elasticsearch (or the embedded search server) URL, for search views. */
+  elasticsearch?: string;
+}
+
+/** Opens the sink of a projection version in its store. */
+export function openSink(definition: ProjectionDefinition, stores: StoreEndpoints, partitions: number): Sink {
+  const store: StoreKind = definition.store;
+  switch (store) {
+    case 'postgres':
+      return createPostgresSink(definition, { connectionString: stores.postgres });
+    case 'redis':
+      if (!stores.redis) throw new Error(`projection ${definition.name} needs Redis, which is not running`);
+      return createRedisSink(definition, { url: stores.redis });
+    case 'memcached':
+      if (!stores.memcached)
+        throw new Error(`projection ${definition.name} needs memcached, which is not running`);
+      return createMemcachedSink(definition, { servers: stores.memcached, partitions });
+    case 'elasticsearch':
+      if (!stores.elasticsearch) {
+        throw new Error(`projection ${definition.name} needs Elasticsearch, which is not running`);
+      }
+      return createElasticsearchSink(definition, { node: stores.elasticsearch, partitions });
+  }
+}
