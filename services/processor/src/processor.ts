@@ -20,7 +20,7 @@ import {
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, Summary } from 'prom-client';
-import type { CommandRecord, OwnerSettings } from './partition-owner';
+import type { OwnerSettings } from './partition-owner';
 import { PartitionOwner } from './partition-owner';
 
 export interface CommandProcessorOptions {
@@ -40,20 +40,6 @@ export interface CommandProcessorOptions {
   replicationFactor?: number;
   /** Registry to add the processor's metrics to (one is created otherwise). */
   registry?: Registry;
-}
-
-/** Pause before a partition whose batch failed is fetched again. */
-const RETRY_PAUSE_MS = 200;
-
-interface PartitionQueue {
-  /** The group generation it belongs to: a rebalance starts every partition afresh from committed offsets. */
-  generation: number;
-  pending: CommandRecord[];
-  /** The fetch offset the next batch must start at (null: not known yet). */
-  expectedFetch: number | null;
-  worker: Promise<void> | null;
-  /** onBatch calls waiting for the queue to shrink. */
-  space: (() => void)[];
 }
 
 interface OwnedPartition {
@@ -98,8 +84,6 @@ export class CommandProcessor {
   private readonly fencedAt = new Map<number, { generation: number; at: number }>();
   private generation = 0;
   private stopped = false;
-  /** partition -> commands fetched and not yet in a transaction (see onBatch). */
-  private readonly queues = new Map<number, PartitionQueue>();
   private readonly metrics;
 
   private constructor(
@@ -256,13 +240,6 @@ export class CommandProcessor {
     const joined = new Promise<void>((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
         this.generation++;
-        // Every partition restarts from its committed offset in the new generation: what is queued is dropped
-        // (the workers finish the transaction in flight and stop).
-        for (const queue of this.queues.values()) {
-          queue.pending.length = 0;
-          for (const wake of queue.space.splice(0)) wake();
-        }
-        this.queues.clear();
         const assigned = event.payload.memberAssignment[this.settings.topics.commands] ?? [];
         this.logger.info({ generation: this.generation, assigned }, 'partitions assigned');
         // Partitions that went elsewhere: their producers are fenced by the new owner anyway; free them now.
@@ -335,119 +312,64 @@ export class CommandProcessor {
     }
   }
 
-  /**
-   * The fetch loop only queues: each partition has its own worker that runs one transaction after another, each
-   * over every command queued meanwhile. So a slow transaction on one partition no longer holds up the next
-   * fetch of every other partition (kafkajs hands out one fetch's batches and fetches again only when all of
-   * them returned), and commands that arrive during a transaction form the next batch instead of waiting for a
-   * fetch round. The offsets are committed inside each transaction, not by the consumer.
-   */
-  private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || this.stopped) return;
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    let queue = this.queues.get(partition);
-    if (!queue || queue.generation !== this.generation) {
-      queue = { generation: this.generation, pending: [], expectedFetch: null, worker: null, space: [] };
-      this.queues.set(partition, queue);
-    }
-    // After a failed batch the consumer was sent back to the last committed offset: batches fetched before that
-    // seek took effect continue past the failure and are dropped.
-    const fetched = Number((batch as unknown as { fetchedOffset: string }).fetchedOffset);
-    if (queue.expectedFetch !== null && fetched !== queue.expectedFetch) return;
-    const last = batch.messages.at(-1);
-    if (!last) return;
-    for (const m of batch.messages) queue.pending.push({ offset: Number(m.offset), value: m.value });
-    queue.expectedFetch = Number(last.offset) + 1;
-    resolveOffset(last.offset);
-    this.drain(partition, queue);
-    // Back-pressure: a partition whose worker falls behind holds the fetch loop until it catches up.
-    while (queue.pending.length >= this.options.maxBatch * 2 && this.queues.get(partition) === queue) {
-      await new Promise<void>((resolve) => queue.space.push(resolve));
-    }
-  }
-
-  private drain(partition: number, queue: PartitionQueue): void {
-    if (queue.worker) return;
-    queue.worker = (async () => {
+    const { owner } = await this.ownerFor(partition);
+    const messages = batch.messages;
+    for (let start = 0; start < messages.length; start += this.options.maxBatch) {
+      if (!isRunning() || isStale() || this.stopped) return;
+      const chunk = messages.slice(start, start + this.options.maxBatch);
+      const started = process.hrtime.bigint();
       try {
-        while (
-          queue.pending.length > 0 &&
-          this.queues.get(partition) === queue &&
-          queue.generation === this.generation &&
-          !this.stopped
-        ) {
-          const chunk = queue.pending.splice(0, this.options.maxBatch);
-          for (const wake of queue.space.splice(0)) wake();
-          const ok = await this.processChunk(partition, chunk);
-          if (!ok) {
-            await this.recover(partition, queue, chunk[0]?.offset);
-            return;
-          }
+        const result = await owner.processBatch(
+          chunk.map((m) => ({ offset: Number(m.offset), value: m.value })),
+        );
+        for (const d of result.outcomes) {
+          const status = d.duplicate ? 'duplicate' : d.outcome.status;
+          this.metrics.commands.inc({
+            ...this.metrics.labels,
+            type: d.events[0]?.type ?? d.outcome.status,
+            status,
+          });
         }
-      } finally {
-        queue.worker = null;
-        for (const wake of queue.space.splice(0)) wake();
+        this.metrics.events.inc(this.metrics.labels, result.eventsWritten);
+        this.metrics.batchSize.observe(this.metrics.labels, chunk.length);
+        this.metrics.transactionSeconds.observe(
+          this.metrics.labels,
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      } catch (error) {
+        const entry = this.owned.get(partition);
+        this.owned.delete(partition);
+        await entry?.owner.release();
+        if (isFencedError(error)) {
+          this.fencedAt.set(partition, { generation: this.generation, at: Date.now() });
+          this.metrics.fenced.inc(this.metrics.labels);
+          this.logger.warn({ partition }, 'fenced by a newer owner of the partition; giving it up');
+        } else {
+          this.logger.error(
+            { partition, err: error },
+            'batch failed; the partition will be taken over again',
+          );
+        }
+        throw error;
       }
-    })();
-  }
-
-  /** One transaction; false when it failed (the partition's owner is released and will be taken over again). */
-  private async processChunk(partition: number, chunk: CommandRecord[]): Promise<boolean> {
-    const started = process.hrtime.bigint();
-    try {
-      const { owner } = await this.ownerFor(partition);
-      const result = await owner.processBatch(chunk);
-      for (const d of result.outcomes) {
-        const status = d.duplicate ? 'duplicate' : d.outcome.status;
-        this.metrics.commands.inc({
-          ...this.metrics.labels,
-          type: d.events[0]?.type ?? d.outcome.status,
-          status,
-        });
-      }
-      this.metrics.events.inc(this.metrics.labels, result.eventsWritten);
-      this.metrics.batchSize.observe(this.metrics.labels, chunk.length);
-      this.metrics.transactionSeconds.observe(
-        this.metrics.labels,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-      return true;
-    } catch (error) {
-      const entry = this.owned.get(partition);
-      this.owned.delete(partition);
-      await entry?.owner.release();
-      if (isFencedError(error)) {
-        this.fencedAt.set(partition, { generation: this.generation, at: Date.now() });
-        this.metrics.fenced.inc(this.metrics.labels);
-        this.logger.warn({ partition }, 'fenced by a newer owner of the partition; giving it up');
-      } else {
-        this.logger.error({ partition, err: error }, 'batch failed; the partition will be taken over again');
-      }
-      return false;
+      const last = chunk.at(-1);
+      if (last) resolveOffset(last.offset);
+      await heartbeat();
     }
-  }
-
-  /**
-   * After a failed batch: drop what is queued and send the consumer back to the failed batch's first command
-   * (everything before it is committed), after a pause so that a partition that keeps failing (fenced, broker
-   * down) does not spin.
-   */
-  private async recover(partition: number, queue: PartitionQueue, from: number | undefined): Promise<void> {
-    queue.pending.length = 0;
-    if (from === undefined || this.stopped || this.queues.get(partition) !== queue) return;
-    queue.expectedFetch = from;
-    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-    if (this.stopped || this.queues.get(partition) !== queue) return;
-    this.consumer.seek({ topic: this.settings.topics.commands, partition, offset: String(from) });
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.consumer.disconnect();
-    // The transactions in flight finish (or fail) before their producers go.
-    await Promise.allSettled([...this.queues.values()].map((q) => q.worker));
-    this.queues.clear();
     await Promise.all([...this.owned.values()].map((entry) => entry.owner.release()));
     this.owned.clear();
     this.reader.close();
