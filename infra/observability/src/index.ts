@@ -1,2 +1,3 @@
+export * from './http-errors';
 export * from './logging';
 export * from './metrics-endpoint';

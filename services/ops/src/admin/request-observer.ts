@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { answeredCodes } from '@tidemark/observability';
 import type { Logger } from 'pino';
-import { answeredCodes } from './exception-filter';
 import type { AdminMetrics } from './metrics';
 import type { AdminRequest } from './request';
 import { header } from './request';

@@ -468,6 +468,10 @@ export class ProjectionOps {
       meter.sample(Date.now(), 0);
       const poll = this.options.pollIntervalMs ?? 500;
       let progress: ReplayProgress | null = null;
+      // The log end to reach, fixed once the replay is close: under live traffic the end keeps moving, and a
+      // view whose writes become visible in steps (a search refresh) would rarely be at the newest end on every
+      // partition at the same poll. Reaching a fixed recent end is what "caught up" means.
+      let target: number[] | null = null;
       for (;;) {
         if (options.signal?.aborted) {
           logger.info('replay stopped; the version stays building and a rerun resumes');
@@ -496,7 +500,14 @@ export class ProjectionOps {
           partitions,
         };
         options.onProgress?.(progress);
-        if (partitions.every((p) => p.checkpoint >= p.logEnd)) break;
+        if (target === null && lag <= Math.max(1_000, Math.ceil(progress.logEndTotal / 100))) target = ends;
+        const reached = target;
+        if (
+          reached &&
+          checkpoints.every((checkpoint, partition) => checkpoint >= (reached[partition] ?? 0))
+        ) {
+          break;
+        }
         const halted = projector.status().filter((s) => s.halted !== null);
         if (halted.length > 0) await this.failReplay(options, halted);
         await sleepOrAbort(poll, options.signal);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { answeredCodes } from '@tidemark/observability';
 import type { Logger } from 'pino';
 import type { QueryMetrics } from '../metrics';
-import { answeredCodes } from './exception-filter';
 import type { QueryRequest } from './request';
 import { header } from './request';
 

@@ -1,0 +1,137 @@
+/**
+ * The error side of every Tidemark HTTP service (gateway, query API, admin API): one body shape
+ * `{error: {code, message, retryable, details?}}`, stable codes for what Nest and the body parser raise, a 500
+ * with an error id (logged with the cause) for anything unexpected, and the code each response carried for the
+ * request log line. Each service's exception filter maps its own errors, then calls answerError.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ArgumentsHost } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** The error code each answered response carried, for the request log line. */
+export const answeredCodes = new WeakMap<ServerResponse, string>();
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  411: 'LENGTH_REQUIRED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/** A Nest HttpException below 500 (routing, guards) as an answer; undefined otherwise. */
+export function answerFromHttpException(exception: unknown): ErrorAnswer | undefined {
+  if (!(exception instanceof HttpException)) return undefined;
+  const status = exception.getStatus();
+  if (status >= 500) return undefined;
+  return {
+    status,
+    code: HTTP_CODES[status] ?? `HTTP_${status}`,
+    message: exception.message,
+    retryable: status === 408 || status === 429,
+    headers: {},
+  };
+}
+
+/** What the body parser (express's) throws for a body it refuses: its `type` and 4xx status. */
+export interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+}
+
+export function bodyParserError(error: unknown): BodyParserError | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const candidate = error as { type?: unknown; status?: unknown; statusCode?: unknown; limit?: unknown };
+  const status = candidate.status ?? candidate.statusCode;
+  if (typeof candidate.type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      type: candidate.type,
+      status,
+      ...(typeof candidate.limit === 'number' ? { limit: candidate.limit } : {}),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Writes the answer (or, for an unexpected exception, a logged 500 with an error id). A retryable 429/503 gets
+ * a Retry-After if it has none. A response already under way (a client that went away mid-wait) is destroyed.
+ */
+export function answerError(
+  host: ArgumentsHost,
+  known: ErrorAnswer | undefined,
+  exception: unknown,
+  logger: Logger,
+  retryAfterSeconds: number,
+): void {
+  const http = host.switchToHttp();
+  const response = http.getResponse<ServerResponse>();
+  const request = http.getRequest<{ requestId?: string; method?: string; url?: string }>();
+  let answer: ErrorAnswer;
+  if (known) {
+    answer = { ...known, headers: { ...known.headers } };
+    if (answer.status >= 500) {
+      logger.warn(
+        { requestId: request.requestId, code: answer.code, details: answer.details, url: request.url },
+        answer.message,
+      );
+    }
+  } else {
+    const errorId = randomUUID();
+    logger.error(
+      { err: exception, errorId, requestId: request.requestId, method: request.method, url: request.url },
+      'unexpected error while handling a request',
+    );
+    answer = {
+      status: 500,
+      code: 'INTERNAL',
+      message: `internal error (id ${errorId})`,
+      retryable: true,
+      details: { errorId },
+      headers: {},
+    };
+  }
+  if (
+    (answer.status === 429 || answer.status === 503) &&
+    answer.retryable &&
+    !answer.headers['Retry-After']
+  ) {
+    answer.headers['Retry-After'] = String(retryAfterSeconds);
+  }
+  answeredCodes.set(response, answer.code);
+  if (response.headersSent || response.destroyed) {
+    response.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    error: {
+      code: answer.code,
+      message: answer.message,
+      retryable: answer.retryable,
+      ...(answer.details ? { details: answer.details } : {}),
+    },
+  });
+  response.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.end(body);
+}
