@@ -21,6 +21,7 @@ import type {
 } from './contracts';
 import { ControlConflictError } from './contracts';
 import { PgListener } from './pg-listener';
+import { inTransaction } from './pg-transaction';
 
 export const CONTROL_CHANNEL = 'tidemark_control';
 /** Serialises DDL, registrations and route/state changes across processes (pg advisory lock key). */
@@ -157,19 +158,8 @@ export class PostgresProjectionControl implements ProjectionControl {
     return this.ready;
   }
 
-  private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await run(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, run);
   }
 
   /** A change of routes or states: schema ready, one transaction under the control lock, NOTIFY at commit. */

@@ -8,6 +8,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { PositionedSideEffect, SideEffectOutbox } from './contracts';
+import { inTransaction } from './pg-transaction';
 
 /** Serialises the DDL across processes (pg advisory lock key). */
 const OUTBOX_LOCK = 0x7469_6d66;
@@ -74,19 +75,8 @@ export class PostgresSideEffectOutbox implements SideEffectOutbox {
     return this.ready;
   }
 
-  private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await run(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, run);
   }
 
   async record(
