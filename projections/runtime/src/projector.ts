@@ -348,7 +348,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       await admin.disconnect().catch(() => undefined);
       throw error;
     }
-    const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
+    // Longer than the processor's: a process catching up on several projections can keep its event loop busy
+    // (decoding big fetches, folding) long enough that a 10 s session expires and the group rebalances over and
+    // over while nothing is applied (seen with four projections over a 1M-event log).
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     const consumer = kafka.consumer({
       groupId,
       sessionTimeout,

@@ -370,7 +370,12 @@ export const SERVICE_ENV = {
     CATALOG,
     { ...METRICS_PORT, default: '9320' },
     METRICS_HOST,
-    SESSION_TIMEOUT_MS,
+    {
+      ...SESSION_TIMEOUT_MS,
+      description:
+        'Consumer group session timeout in ms (default 30000: a projector catching up on several views can be busy for seconds)',
+      example: '30000',
+    },
     HEARTBEAT_INTERVAL_MS,
     LOG_LEVEL,
   ],
