@@ -52,6 +52,7 @@ function publishPayload(aggregate: number) {
 async function startPlatform(
   dataDir: string,
   partitions: number,
+  modes: { processor: string; projectors: string },
 ): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
   const child = spawn(
     process.execPath,
@@ -68,9 +69,12 @@ async function startPlatform(
       '--postgres-port=0',
       '--gateway-port=0',
       '--query-port=0',
-      // As deployed (docker-compose): the projectors in their own process, not on the gateway's event loop.
+      // As deployed (docker-compose): the processor in its own process, not on the gateway's event loop. The
+      // projectors are off by default: Emmett's appendToStream, the peer, runs no projection either.
+      '--processor-mode',
+      modes.processor,
       '--projector-mode',
-      'child',
+      modes.projectors,
       '--metrics-port=-1',
       '--partitions',
       String(partitions),
@@ -130,12 +134,17 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '1,16,64' },
       seconds: { type: 'string', default: '10' },
       partitions: { type: 'string', default: '8' },
+      'processor-mode': { type: 'string', default: 'child' },
+      'projector-mode': { type: 'string', default: 'off' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'write-path.bench: gateway vs Emmett appendToStream vs raw INSERT\n  --concurrency 1,16,64 --seconds 10 --partitions 8\n',
+      'write-path.bench: gateway vs Emmett appendToStream vs raw INSERT\n' +
+        '  --concurrency 1,16,64 --seconds 10 --partitions 8\n' +
+        '  --processor-mode child|in-process (default child: its own process, as deployed)\n' +
+        '  --projector-mode off|child|in-process (default off: the write path alone, like the peer)\n',
     );
     return;
   }
@@ -145,7 +154,10 @@ async function main(): Promise<void> {
 
   const dataDir = await mkdtemp(join(tmpdir(), 'tidemark-write-bench-'));
   await chmod(dataDir, 0o755);
-  const platform = await startPlatform(dataDir, Number(values.partitions));
+  const platform = await startPlatform(dataDir, Number(values.partitions), {
+    processor: values['processor-mode'],
+    projectors: values['projector-mode'],
+  });
   const gateway = new URL(platform.endpoints.gateway);
   const eventStore = getPostgreSQLEventStore(platform.endpoints.postgres);
   const pool = new pg.Pool({
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `Write path: ${seconds} s per measurement, ${values.partitions} partitions, 1 publish + ${perAggregate - 1} price changes per aggregate`,
+      `Write path: ${seconds} s per measurement, ${values.partitions} partitions, processor ${values['processor-mode']}, projectors ${values['projector-mode']}, 1 publish + ${perAggregate - 1} price changes per aggregate`,
       '',
       '| concurrency | Tidemark cmd/s | p50 ms | p99 ms | Emmett append/s | p50 ms | p99 ms | raw INSERT/s | Tidemark / Emmett | errors T/E/R |',
       '|---|---|---|---|---|---|---|---|---|---|',

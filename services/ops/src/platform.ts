@@ -19,6 +19,7 @@ import { ProjectionCatalog } from './catalog';
 import { CONTEXTS } from './contexts';
 import type { QueryService } from './read-path';
 import { ProjectorSet, startProjectorChild, startQueryService } from './read-path';
+import { startServiceChild } from './service-child';
 
 export interface PlatformOptions {
   dataDir: string;
@@ -33,6 +34,11 @@ export interface PlatformOptions {
   /** Partitions of every context's topics (default 8). */
   partitions?: number;
   contexts?: ContextDefinition[];
+  /**
+   * 'in-process' (default) or 'child': one `tidemark processor` process per context, as a deployment runs it, so
+   * the processor and the gateway do not share an event loop.
+   */
+  processorMode?: 'in-process' | 'child';
   /** Processor settings (tests use short timeouts). */
   processor?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; snapshotEveryEvents?: number };
   gateway?: {
@@ -72,7 +78,10 @@ export interface PlatformOptions {
 export interface Platform {
   stack: Stack;
   gateway: RunningGateway;
+  /** In-process processors (processorMode 'in-process'). */
   processors: CommandProcessor[];
+  /** Processor child processes (processorMode 'child'). */
+  processorChildren: { context: string; pid: number | undefined }[];
   projectors: ProjectorSet | undefined;
   /** Prometheus endpoint of the in-process projectors (lag per partition, apply rate, dead letters). */
   projectorMetrics: string | undefined;
@@ -132,7 +141,35 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const broker = stack.endpoints.broker;
     if (!broker) throw new Error('the platform needs the broker component');
     const processors: CommandProcessor[] = [];
+    const processorChildren: Platform['processorChildren'] = [];
     for (const context of contexts) {
+      if (options.processorMode === 'child') {
+        const settings = options.processor ?? {};
+        const child = await startServiceChild({
+          service: 'processor',
+          args: [
+            '--brokers',
+            broker,
+            '--context',
+            context.name,
+            '--partitions',
+            String(options.partitions ?? 8),
+            '--metrics-port=-1',
+            ...(settings.sessionTimeoutMs ? ['--session-timeout-ms', String(settings.sessionTimeoutMs)] : []),
+            ...(settings.heartbeatIntervalMs
+              ? ['--heartbeat-interval-ms', String(settings.heartbeatIntervalMs)]
+              : []),
+            ...(settings.snapshotEveryEvents
+              ? ['--snapshot-every', String(settings.snapshotEveryEvents)]
+              : []),
+          ],
+          logger: options.logger,
+        });
+        options.logger.info({ pid: child.pid, context: context.name }, 'processor process ready');
+        processorChildren.push({ context: context.name, pid: child.pid });
+        stops.push(() => child.stop());
+        continue;
+      }
       const processor = await CommandProcessor.start({
         brokers: [broker],
         context,
@@ -261,6 +298,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stack,
       gateway,
       processors,
+      processorChildren,
       projectors,
       projectorMetrics,
       query,

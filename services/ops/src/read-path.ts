@@ -28,11 +28,11 @@ import {
 } from '@tidemark/projection-runtime';
 import { createElasticsearchListingSearch, startQueryApi } from '@tidemark/query';
 import type { EventRegistry } from '@tidemark/schemas';
-import { spawnManaged } from '@tidemark/stack';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
 import { contextByName, PROJECTIONS } from './contexts';
+import { startServiceChild } from './service-child';
 import type { StoreEndpoints } from './sinks';
 import { openSink } from './sinks';
 
@@ -468,81 +468,36 @@ export interface ProjectorChildOptions {
 export async function startProjectorChild(
   options: ProjectorChildOptions,
 ): Promise<{ metricsUrl: string | undefined; stop(): Promise<void> }> {
-  const cli = path.resolve(__dirname, '../../bin/tidemark.js');
   const { stores } = options;
-  const args = [
-    cli,
-    'projector',
-    '--brokers',
-    options.brokers.join(','),
-    '--postgres',
-    stores.postgres,
-    ...(stores.redis ? ['--redis', stores.redis] : []),
-    ...(stores.memcached ? ['--memcached', stores.memcached] : []),
-    ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
-    '--partitions',
-    String(options.partitions),
-    '--projections',
-    options.projections.join(','),
-    ...(options.catalogModule ? ['--catalog', path.resolve(options.catalogModule)] : []),
-    `--metrics-port=${options.metricsPort}`,
-    ...(options.sessionTimeoutMs ? ['--session-timeout-ms', String(options.sessionTimeoutMs)] : []),
-    ...(options.heartbeatIntervalMs ? ['--heartbeat-interval-ms', String(options.heartbeatIntervalMs)] : []),
-  ];
-  let metricsUrl: string | undefined;
-  let ready: (() => void) | undefined;
-  const isReady = new Promise<void>((resolve) => {
-    ready = resolve;
-  });
-  const child = spawnManaged({
-    name: 'projector',
-    command: process.execPath,
-    args,
+  const child = await startServiceChild({
+    service: 'projector',
+    args: [
+      '--brokers',
+      options.brokers.join(','),
+      '--postgres',
+      stores.postgres,
+      ...(stores.redis ? ['--redis', stores.redis] : []),
+      ...(stores.memcached ? ['--memcached', stores.memcached] : []),
+      ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
+      '--partitions',
+      String(options.partitions),
+      '--projections',
+      options.projections.join(','),
+      ...(options.catalogModule ? ['--catalog', path.resolve(options.catalogModule)] : []),
+      `--metrics-port=${options.metricsPort}`,
+      ...(options.sessionTimeoutMs ? ['--session-timeout-ms', String(options.sessionTimeoutMs)] : []),
+      ...(options.heartbeatIntervalMs
+        ? ['--heartbeat-interval-ms', String(options.heartbeatIntervalMs)]
+        : []),
+    ],
     logger: options.logger,
-    stopSignal: 'SIGTERM',
-    stopGraceMs: 15_000,
-    // The projector writes JSON logs itself: pass them through.
-    output: 'stderr',
-    onStdoutLine: (line) => {
-      // "projector ready <names>[ metrics <url>]"
-      const match = /^projector ready \S+(?: metrics (\S+))?/.exec(line);
-      if (match) {
-        metricsUrl = match[1];
-        ready?.();
-      }
-    },
+    startTimeoutMs: options.startTimeoutMs,
   });
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      isReady,
-      child.exited.then((exit) => {
-        throw new Error(`the projector process exited before it was ready (${JSON.stringify(exit)})`);
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`the projector process was not ready within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
   options.logger.info(
-    { pid: child.pid, projections: options.projections, metricsUrl },
+    { pid: child.pid, projections: options.projections, metricsUrl: child.metricsUrl },
     'projector process ready',
   );
-  return {
-    metricsUrl,
-    stop: async () => {
-      await child.stop();
-    },
-  };
+  return child;
 }
 
 export type { StoreEndpoints } from './sinks';

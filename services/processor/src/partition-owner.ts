@@ -26,6 +26,11 @@ export interface OwnerSettings {
   dedupeWindow: number;
   snapshotEveryEvents: number;
   transactionTimeoutMs: number;
+  /**
+   * Command offsets ride in a batch's transaction only when this long has passed since they last did (0: every
+   * batch); an idle partition commits what is pending after this long in a transaction of its own.
+   */
+  offsetCommitIntervalMs: number;
   instanceId: string;
 }
 
@@ -40,6 +45,14 @@ export interface BatchResult {
 }
 
 export class PartitionOwner {
+  /** Serialises batches and the idle offsets commit: one open transaction per transactional id at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private offsetsCommittedAt = Date.now();
+  /** Next command offset decided and written but not yet committed to the group; null when none. */
+  private pendingOffset: number | null = null;
+  private idleCommit: NodeJS.Timeout | undefined;
+  private released = false;
+
   private constructor(
     readonly partition: number,
     private readonly producer: Producer,
@@ -79,11 +92,73 @@ export class PartitionOwner {
   }
 
   async release(): Promise<void> {
+    this.released = true;
+    clearTimeout(this.idleCommit);
     await this.producer.disconnect().catch(() => undefined);
   }
 
   /** Decides and writes one batch of commands in one transaction; the state changes only after the commit. */
-  async processBatch(commands: CommandRecord[]): Promise<BatchResult> {
+  processBatch(commands: CommandRecord[]): Promise<BatchResult> {
+    return this.serialised(() => this.decideAndCommit(commands));
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Offsets committed in every transaction would cost two more requests per batch (AddOffsetsToTxn,
+   * TxnOffsetCommit) and a coordinator fsync. Committing them at most every offsetCommitIntervalMs is safe: a new
+   * owner re-reads the commands after the committed offset, and every one of them whose outcome is in the log is
+   * a duplicate by command id (the rebuilt state holds every committed outcome), so it gets its original outcome
+   * again and appends nothing.
+   */
+  private offsetsDue(): boolean {
+    return Date.now() - this.offsetsCommittedAt >= this.settings.offsetCommitIntervalMs;
+  }
+
+  private scheduleIdleCommit(): void {
+    clearTimeout(this.idleCommit);
+    if (this.pendingOffset === null || this.released) return;
+    this.idleCommit = setTimeout(() => {
+      void this.serialised(() => this.commitPendingOffsets()).catch((error: unknown) => {
+        // The next owner re-reads from the last committed offset; duplicates are caught by command id.
+        this.logger.warn({ partition: this.partition, err: error }, 'idle offsets commit failed');
+      });
+    }, this.settings.offsetCommitIntervalMs);
+    this.idleCommit.unref();
+  }
+
+  private async commitPendingOffsets(): Promise<void> {
+    const offset = this.pendingOffset;
+    if (offset === null || this.released) return;
+    const txn = await this.producer.transaction();
+    try {
+      await this.sendOffsets(txn, offset);
+      await txn.commit();
+    } catch (error) {
+      await abortQuietly(txn);
+      throw error;
+    }
+    this.offsetsCommittedAt = Date.now();
+    if (this.pendingOffset === offset) this.pendingOffset = null;
+  }
+
+  private async sendOffsets(txn: Transaction, offset: number): Promise<void> {
+    await txn.sendOffsets({
+      consumerGroupId: this.settings.consumerGroup,
+      topics: [
+        {
+          topic: this.settings.topics.commands,
+          partitions: [{ partition: this.partition, offset: String(offset) }],
+        },
+      ],
+    });
+  }
+
+  private async decideAndCommit(commands: CommandRecord[]): Promise<BatchResult> {
     const { context, topics } = this.settings;
     const overlay = new BatchOverlay(this.state);
     const decided: DecidedCommand[] = [];
@@ -211,18 +286,21 @@ export class PartitionOwner {
           );
         }
       }
-      await txn.sendOffsets({
-        consumerGroupId: this.settings.consumerGroup,
-        topics: [
-          {
-            topic: topics.commands,
-            partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }],
-          },
-        ],
-      });
-      lap('offsets');
+      const withOffsets = this.offsetsDue();
+      if (withOffsets) {
+        await this.sendOffsets(txn, lastOffset + 1);
+        lap('offsets');
+      }
       await txn.commit();
       lap('commit');
+      if (withOffsets) {
+        this.offsetsCommittedAt = Date.now();
+        this.pendingOffset = null;
+        clearTimeout(this.idleCommit);
+      } else {
+        this.pendingOffset = lastOffset + 1;
+        this.scheduleIdleCommit();
+      }
       this.logger.debug({ partition: this.partition, commands: commands.length, timings }, 'batch committed');
       overlay.applyTo(this.state);
       this.state.eventsNext = eventsEnd;

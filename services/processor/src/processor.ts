@@ -37,6 +37,8 @@ export interface CommandProcessorOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   transactionTimeoutMs?: number;
+  /** How often command offsets are committed (in a batch's transaction, or alone when idle); default 500 ms. */
+  offsetCommitIntervalMs?: number;
   replicationFactor?: number;
   /** Registry to add the processor's metrics to (one is created otherwise). */
   registry?: Registry;
@@ -191,6 +193,7 @@ export class CommandProcessor {
       dedupeWindow: options.dedupeWindow ?? 10_000,
       snapshotEveryEvents: options.snapshotEveryEvents ?? 5_000,
       transactionTimeoutMs: options.transactionTimeoutMs ?? 30_000,
+      offsetCommitIntervalMs: options.offsetCommitIntervalMs ?? 500,
       instanceId,
     };
     const consumer = kafka.consumer({
@@ -207,7 +210,7 @@ export class CommandProcessor {
       consumer,
       reader,
       settings,
-      { maxBatch: 500, ...options },
+      { ...options, maxBatch: options.maxBatch ?? 500 },
       logger,
       options.registry ?? new Registry(),
     );

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { ContextDefinition } from '@tidemark/domain';
 import { PartitionReader } from '@tidemark/kafka';
 import { listingsContext } from '@tidemark/listings';
-import { decodeToken, EventEnvelope } from '@tidemark/schemas';
+import { CommandOutcome, decodeToken, EventEnvelope } from '@tidemark/schemas';
+import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { CommandProcessor } from '../src';
 import { CommandClient, publishPayload, startTestBroker } from './harness';
@@ -15,7 +16,7 @@ describe('command processor against the embedded broker', () => {
   let stack: Awaited<ReturnType<typeof startTestBroker>>;
   let processor: CommandProcessor | undefined;
   let client: CommandClient;
-  const start = () =>
+  const start = (offsetCommitIntervalMs?: number) =>
     CommandProcessor.start({
       brokers: [stack.broker.bootstrap],
       context,
@@ -24,6 +25,7 @@ describe('command processor against the embedded broker', () => {
       snapshotEveryEvents: 7,
       sessionTimeoutMs: 3000,
       heartbeatIntervalMs: 300,
+      offsetCommitIntervalMs,
     });
   before(async () => {
     stack = await startTestBroker();
@@ -130,5 +132,80 @@ describe('command processor against the embedded broker', () => {
         list.map((_, i) => i + 1),
         `gapless ${id}`,
       );
+  });
+
+  test('command offsets lag by at most the commit interval; commands re-read after a takeover are duplicates', async () => {
+    await processor?.stop();
+    processor = await start(60_000); // this owner commits no command offsets during the test
+    const ids = Array.from({ length: 12 }, (_, i) => `late-${i}`);
+    const outcomes = await Promise.all(
+      ids.map((id, i) => client.send(`pub-${id}`, 'PublishListing', id, publishPayload('s9', 10 + i), 'new')),
+    );
+    assert.ok(outcomes.every((o) => o.status === 'accepted'));
+
+    const admin = new Kafka({ brokers: [stack.broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const committed = async () => {
+        const [topic] = await admin.fetchOffsets({
+          groupId: 'listings.processor',
+          topics: ['listings.commands'],
+        });
+        return new Map((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      };
+      const ends = new Map(
+        (await admin.fetchTopicOffsets('listings.commands')).map((p) => [p.partition, Number(p.high)]),
+      );
+      const lagging = (c: Map<number, number>) => [...ends].filter(([p, end]) => (c.get(p) ?? -1) < end);
+      assert.ok(
+        lagging(await committed()).length > 0,
+        'the late commands are decided but their offsets not committed',
+      );
+
+      await processor.stop();
+      processor = await start(200);
+      // The new owner re-reads every late command, answers it again, and commits the offsets once idle.
+      const deadline = Date.now() + 10_000;
+      while (lagging(await committed()).length > 0) {
+        assert.ok(Date.now() < deadline, 'the idle offsets commit reaches the end of every partition');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+
+    const reader = PartitionReader.create([stack.broker.bootstrap]);
+    const answers = new Map<string, CommandOutcome[]>();
+    const events = new Map<string, number>();
+    for (let p = 0; p < 4; p++) {
+      await reader.read(
+        'listings.command-results',
+        p,
+        0,
+        await reader.endOffset('listings.command-results', p),
+        (records) => {
+          for (const record of records) {
+            const outcome = CommandOutcome.parse(JSON.parse(record.value?.toString() ?? 'null'));
+            if (outcome.commandId.startsWith('pub-late-'))
+              answers.set(outcome.commandId, [...(answers.get(outcome.commandId) ?? []), outcome]);
+          }
+        },
+      );
+      await reader.read('listings.events', p, 0, await reader.endOffset('listings.events', p), (records) => {
+        for (const record of records) {
+          if (record.headers.type === 'tidemark.genesis') continue;
+          const event = EventEnvelope.parse(JSON.parse(record.value?.toString() ?? ''));
+          events.set(event.aggregate.id, (events.get(event.aggregate.id) ?? 0) + 1);
+        }
+      });
+    }
+    reader.close();
+    for (const [i, id] of ids.entries()) {
+      const answered = answers.get(`pub-${id}`) ?? [];
+      assert.equal(answered.length, 2, `pub-${id} was decided, then re-read and answered as a duplicate`);
+      assert.deepEqual(answered[1], answered[0], 'the duplicate gets the original outcome');
+      assert.deepEqual(answered[0], outcomes[i]);
+      assert.equal(events.get(id), 1, `${id}: one event, appended once`);
+    }
   });
 });

@@ -36,6 +36,7 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
     snapshotEveryEvents: s['snapshot-every'],
     dedupeWindow: s['dedupe-window'],
     maxBatch: s['max-batch'],
+    offsetCommitIntervalMs: s['offset-commit-interval-ms'],
   });
   const metrics =
     s['metrics-port'] === -1

@@ -30,8 +30,10 @@ export interface UpArgs {
   /** null: no metrics endpoint. */
   metricsPort: number | null;
   brokerMode: BrokerMode;
-  /** Where the projectors run: in this process, or one `tidemark projector` child process. */
-  projectorMode: 'in-process' | 'child';
+  /** Where the projectors run: in this process, one `tidemark projector` child process, or nowhere (off). */
+  projectorMode: 'in-process' | 'child' | 'off';
+  /** Where the command processors run: in this process, or one `tidemark processor` child per context. */
+  processorMode: 'in-process' | 'child';
   gatewayPort: number;
   queryPort: number;
   adminPort: number;
@@ -70,8 +72,10 @@ Options:
   --partitions <n>         Partitions of each context's topics (default ${UP_DEFAULT_PARTITIONS}; fixed once created)
   --components <list>      Comma-separated subset of: ${COMPONENTS.join(', ')} (default: all)
   --broker-mode <mode>     in-process (default) or child (a separate \`tidemark broker\` process)
-  --projector-mode <mode>  in-process (default) or child (one \`tidemark projector\` process for every
-                           projection, as docker-compose runs them)
+  --projector-mode <mode>  in-process (default), child (one \`tidemark projector\` process for every
+                           projection, as docker-compose runs them) or off (no projectors: the write path alone)
+  --processor-mode <mode>  in-process (default) or child (one \`tidemark processor\` process per context, as
+                           docker-compose runs it, so the processor and the gateway do not share an event loop)
   --catalog <file>         A projection catalog module (.js) adding projection versions to the built-in ones
                            (e.g. a fixed version for \`tidemark replay\`); default TIDEMARK_CATALOG
   -h, --help               Show this text
@@ -133,8 +137,12 @@ export function parseUpArgs(
     throw new UpUsageError(`--broker-mode must be in-process or child (got '${brokerMode}')`);
   }
   const projectorMode = values['projector-mode'] ?? 'in-process';
-  if (projectorMode !== 'in-process' && projectorMode !== 'child') {
-    throw new UpUsageError(`--projector-mode must be in-process or child (got '${projectorMode}')`);
+  if (projectorMode !== 'in-process' && projectorMode !== 'child' && projectorMode !== 'off') {
+    throw new UpUsageError(`--projector-mode must be in-process, child or off (got '${projectorMode}')`);
+  }
+  const processorMode = values['processor-mode'] ?? 'in-process';
+  if (processorMode !== 'in-process' && processorMode !== 'child') {
+    throw new UpUsageError(`--processor-mode must be in-process or child (got '${processorMode}')`);
   }
   const metricsPort = port('metrics-port', values['metrics-port'], UP_DEFAULT_METRICS_PORT, true);
   const catalog = values.catalog ?? (env.TIDEMARK_CATALOG || undefined);
@@ -152,6 +160,7 @@ export function parseUpArgs(
     metricsPort: metricsPort === -1 ? null : metricsPort,
     brokerMode,
     projectorMode,
+    processorMode,
     gatewayPort: port('gateway-port', values['gateway-port'], UP_DEFAULT_GATEWAY_PORT),
     queryPort: port('query-port', values['query-port'], UP_DEFAULT_QUERY_PORT),
     adminPort: port('admin-port', values['admin-port'], UP_DEFAULT_ADMIN_PORT),
@@ -167,6 +176,7 @@ function parse(argv: string[]) {
     allowPositionals: false,
     options: {
       'data-dir': { type: 'string' },
+      'processor-mode': { type: 'string' },
       'broker-port': { type: 'string' },
       'gateway-port': { type: 'string' },
       'query-port': { type: 'string' },

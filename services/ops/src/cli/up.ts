@@ -56,7 +56,8 @@ export async function runUp(argv: string[]): Promise<void> {
       partitions: args.partitions,
       metricsPort: args.metricsPort,
       brokerMode: args.brokerMode,
-      readPath: { projectorMode: args.projectorMode },
+      processorMode: args.processorMode,
+      readPath: args.projectorMode === 'off' ? { projectors: false } : { projectorMode: args.projectorMode },
       catalogModule: args.catalog,
       writeEndpoints: true,
       handleSignals: false,
@@ -100,6 +101,15 @@ export async function runUp(argv: string[]): Promise<void> {
       version: '',
       note: 'commands',
     });
+    for (const child of platform.processorChildren) {
+      rows.push({
+        component: 'processor',
+        endpoint: '-',
+        pid: String(child.pid ?? 'child'),
+        version: '',
+        note: `group ${child.context}.processor, ${args.partitions} partitions`,
+      });
+    }
     for (const processor of platform.processors) {
       rows.push({
         component: 'processor',

@@ -340,6 +340,17 @@ export const SERVICE_ENV = {
       example: '500',
     },
     {
+      name: 'TIDEMARK_OFFSET_COMMIT_INTERVAL_MS',
+      flag: 'offset-commit-interval-ms',
+      arg: '<ms>',
+      kind: 'int',
+      min: 0,
+      required: false,
+      description:
+        'How often command offsets are committed, in a batch transaction or alone when idle (default 500; 0: every batch). Commands re-read after a takeover are duplicates by command id',
+      example: '500',
+    },
+    {
       name: 'TIDEMARK_INSTANCE_ID',
       flag: 'instance-id',
       arg: '<id>',

@@ -1,0 +1,76 @@
+/**
+ * A long-running `tidemark <service>` command as a managed child process of `tidemark up`, as a deployment runs
+ * it (docker-compose): its own event loop, its JSON logs passed through, stopped with SIGTERM.
+ */
+import path from 'node:path';
+import { spawnManaged } from '@tidemark/stack';
+import type { Logger } from 'pino';
+
+export interface ServiceChild {
+  pid: number | undefined;
+  /** The child's Prometheus endpoint, from its ready line. */
+  metricsUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts `tidemark <service> ...args` and resolves once it printed "<service> ready ...". */
+export async function startServiceChild(options: {
+  service: 'processor' | 'projector';
+  args: string[];
+  logger: Logger;
+  startTimeoutMs?: number;
+}): Promise<ServiceChild> {
+  const { service } = options;
+  const cli = path.resolve(__dirname, '../../bin/tidemark.js');
+  let metricsUrl: string | undefined;
+  let ready: (() => void) | undefined;
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const readyLine = new RegExp(`^${service} ready \\S+(?: metrics (\\S+))?`);
+  const child = spawnManaged({
+    name: service,
+    command: process.execPath,
+    args: [cli, service, ...options.args],
+    logger: options.logger,
+    stopSignal: 'SIGTERM',
+    stopGraceMs: 15_000,
+    // The service writes JSON logs itself: pass them through.
+    output: 'stderr',
+    onStdoutLine: (line) => {
+      const match = readyLine.exec(line);
+      if (match) {
+        metricsUrl = match[1];
+        ready?.();
+      }
+    },
+  });
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      isReady,
+      child.exited.then((exit) => {
+        throw new Error(`the ${service} process exited before it was ready (${JSON.stringify(exit)})`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the ${service} process was not ready within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    pid: child.pid,
+    metricsUrl,
+    stop: async () => {
+      await child.stop();
+    },
+  };
+}
