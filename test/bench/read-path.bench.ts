@@ -18,6 +18,7 @@
  * view with the command's token.
  */
 
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import {
   listingSearchProjection,
   sellerStatsProjection,
 } from '@tidemark/listings-projections';
+import { PROJECTOR_NODE_FLAGS } from '@tidemark/ops';
 import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
@@ -94,6 +96,8 @@ Options:
   --emmett-concurrency <n>  appendToStream calls in flight while loading Emmett's store (default 1: with more,
                           commit order differs from global_position order, and Emmett 0.42's puller, which
                           reads in transaction order from the last position, then skips or repeats events)
+  --instances <n>         Catch-up: \`tidemark projector\` processes sharing the projection's consumer group, as
+                          deployed (default 1); 0 runs the projector in this process instead
   --raw-rows <n>          Rows per INSERT statement (default 1000)
   --raw-connections <n>   Connections inserting at once (default 2)
   --clients <n>           Token wait: concurrent command clients (default 8)
@@ -235,6 +239,121 @@ async function catchUpTidemark(
     seconds: (finished - t0) / 1000,
     startSeconds: (ready - t0) / 1000,
     rate: (target - readyApplied) / ((finished - ready) / 1000),
+    batchP50: s.p50,
+    batchP99: s.p99,
+    batches: s.count,
+    verified: problems.length === 0,
+  };
+}
+
+/**
+ * Catch-up as deployed: `instances` `tidemark projector` processes (one consumer group; the node flags
+ * `tidemark up` gives its projector children), progress read from the sink's checkpoints. The batch times are
+ * the processes' own (decode to watermark publish, from their debug log lines).
+ */
+async function catchUpProcesses(
+  name: string,
+  stores: StackUrls,
+  partitions: number,
+  end: Map<number, number>,
+  plan: EventPlan,
+  instances: number,
+): Promise<CatchUpResult> {
+  const definition = DEFINITIONS[name];
+  if (!definition) throw new Error(`unknown projection ${name}`);
+  const sink = openSink(definition, stores, partitions);
+  const target = [...end.values()].reduce((sum, high) => sum + high, 0);
+  const bar = progress(`catch-up ${name} (${instances} process${instances > 1 ? 'es' : ''})`, target);
+  const samples: number[] = [];
+  const t0 = performance.now();
+  const children = Array.from({ length: instances }, () => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...PROJECTOR_NODE_FLAGS,
+        _CLI,
+        'projector',
+        '--brokers',
+        stores.broker,
+        '--postgres',
+        stores.postgres,
+        ...(stores.redis ? ['--redis', stores.redis] : []),
+        ...(stores.memcached ? ['--memcached', stores.memcached] : []),
+        ...(stores.search ? ['--elasticsearch', stores.search] : []),
+        '--partitions',
+        String(partitions),
+        '--projections',
+        name,
+        '--metrics-port=-1',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'debug' } },
+    );
+    let rest = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"batch committed"')) continue;
+        const entry = JSON.parse(line) as Record<string, number>;
+        const parts = ['decodeMs', 'loadMs', 'foldMs', 'waitMs', 'commitMs', 'publishMs'];
+        samples.push(parts.reduce((sum, k) => sum + (entry[k] ?? 0), 0));
+      }
+    });
+    return child;
+  });
+  let running = true;
+  const exited = children.map(
+    (child) =>
+      new Promise<void>((done) =>
+        child.once('exit', (code, signal) => {
+          if (running) process.stderr.write(`  ${name}: a projector process exited (${code ?? signal})\n`);
+          done();
+        }),
+      ),
+  );
+  let failed = false;
+  void Promise.race(exited).then(() => {
+    failed = running;
+  });
+  const applied = (checkpoints: Map<number, number>) => {
+    let sum = 0;
+    for (const [p, high] of end) sum += Math.min(high, checkpoints.get(p) ?? 0);
+    return sum;
+  };
+  // The rate counts from the first commit seen (process start, sink prepare and group join are reported apart).
+  let readyAt: number | undefined;
+  let readyApplied = 0;
+  try {
+    for (;;) {
+      const done = applied(await sink.checkpoints());
+      if (done > 0 && readyAt === undefined) {
+        readyAt = performance.now();
+        readyApplied = done;
+      }
+      bar.tick(done);
+      if (done >= target) break;
+      if (failed) throw new Error(`${name}: a projector process exited during the catch-up`);
+      if (performance.now() - t0 > 3_600_000)
+        throw new Error(`${name}: catch-up did not finish within an hour`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    running = false;
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(exited);
+  }
+  const finished = performance.now();
+  const problems = definition.keyScope === 'aggregate' ? await spotCheck(sink, plan, partitions) : [];
+  if (problems.length > 0) process.stderr.write(`  ${name}: spot check FAILED: ${problems.join('; ')}\n`);
+  await sink.close();
+  const s = summarize(samples);
+  return {
+    name: `${name} (${instances} process${instances > 1 ? 'es' : ''})`,
+    store: definition.store,
+    events: target,
+    seconds: (finished - t0) / 1000,
+    startSeconds: ((readyAt ?? finished) - t0) / 1000,
+    rate: (target - readyApplied) / ((finished - (readyAt ?? t0)) / 1000),
     batchP50: s.p50,
     batchP99: s.p99,
     batches: s.count,
@@ -466,6 +585,7 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '8' },
       seconds: { type: 'string', default: '20' },
       'projector-mode': { type: 'string', default: 'in-process' },
+      instances: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -494,6 +614,7 @@ async function main(): Promise<void> {
   const emmettLimit =
     values['emmett-limit'] === undefined ? undefined : positiveInt('emmett-limit', values['emmett-limit']);
   const clients = positiveInt('clients', values.clients);
+  const instances = positiveInt('instances', values.instances);
   const seconds = positiveInt('seconds', values.seconds);
   const reproduce = `node test/dist/bench/read-path.bench.js ${process.argv.slice(2).join(' ')}`.trim();
 
@@ -541,7 +662,10 @@ async function main(): Promise<void> {
         await loadKafka(kafka, plan, partitions);
         const end = await endOffsets(kafka);
         for (const name of projections) {
-          const result = await catchUpTidemark(name, endpoints, partitions, end, plan, logger);
+          const result =
+            instances === 0
+              ? await catchUpTidemark(name, endpoints, partitions, end, plan, logger)
+              : await catchUpProcesses(name, endpoints, partitions, end, plan, instances);
           catchUps.push(result);
           process.stderr.write(
             `  ${name}: ${fmt(result.rate, 0)} events/s (${fmt(result.seconds)} s, of which ${fmt(result.startSeconds)} s start-up)\n`,

@@ -183,6 +183,44 @@ describe('Projector', () => {
     await projector.stop();
   });
 
+  test('a failed store commit (pipelined) loses nothing: the partition resumes from the sink checkpoint', async () => {
+    const log = new EventLog(h, 'rt7');
+    closers.push(() => log.close());
+    await log.create();
+    const definition = counterProjection('rt7', 'stop', () => false);
+    const real = postgresSink(h, definition);
+    closers.push(() => real.close());
+    // The real Postgres sink, with the commits of one partition refused twice (as a dropped connection would).
+    let refusals = 2;
+    const refused: number[] = [];
+    const sink: Sink<CounterDoc> = {
+      ...real,
+      async commit(partition, writes, checkpoint) {
+        if (partition === 0 && writes.length > 0 && refusals > 0) {
+          refusals--;
+          refused.push(checkpoint);
+          throw new Error('connection terminated unexpectedly');
+        }
+        return real.commit(partition, writes, checkpoint);
+      },
+    };
+    const metrics = new Registry();
+    const projector = await startProjector(definition, sink, { metrics });
+    for (let i = 0; i < 12; i++) {
+      await log.append(ids('f', 16).map((id) => ({ id, amount: i + 1 })));
+    }
+    await projector.waitForWatermark(log.ends(), 30_000);
+    assert.equal(refused.length, 2, 'partition 0 commits were refused twice');
+    assert.deepEqual(await diffView(sink, log.expected()), [], 'every event applied exactly once');
+    const failures = await metrics.getSingleMetric('tidemark_projection_commit_failures_total')?.get();
+    assert.equal(
+      failures?.values.reduce((sum, v) => sum + v.value, 0),
+      2,
+      'each failed commit is counted',
+    );
+    await projector.stop();
+  });
+
   test('stop policy: a poison event halts its partition, the others go on, lag grows; a fix resumes it', async () => {
     const log = new EventLog(h, 'rt3');
     closers.push(() => log.close());

@@ -76,6 +76,11 @@ export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocum
   instanceId?: string;
   /** Documents per partition kept from this projector's own writes, to skip loading them (default 20,000). */
   writtenDocumentsPerPartition?: number;
+  /**
+   * Commit a batch to the store while kafkajs fetches and decodes the next ones (default true). Off, every batch
+   * is committed before kafkajs fetches again.
+   */
+  pipelined?: boolean;
 }
 
 /** How often a partition's Kafka offset (a hint; the sink's checkpoint is the authority) is committed at most. */
@@ -127,6 +132,7 @@ interface Metrics {
   applied: Counter<'context' | 'projection' | 'version' | 'partition'>;
   batches: Counter<'context' | 'projection' | 'version' | 'partition'>;
   batchSeconds: Histogram<'context' | 'projection' | 'version' | 'partition'>;
+  commitFailures: Counter<'context' | 'projection' | 'version' | 'partition'>;
   deadLetters: Counter<'context' | 'projection' | 'version' | 'partition'>;
   halted: Gauge<'context' | 'projection' | 'version' | 'partition'>;
 }
@@ -195,6 +201,17 @@ function createMetrics(registry: Registry): Metrics {
           registers: [registry],
         }),
     ),
+    commitFailures: sharedMetric(
+      registry,
+      'tidemark_projection_commit_failures_total',
+      () =>
+        new Counter({
+          name: 'tidemark_projection_commit_failures_total',
+          help: 'Pipelined store commits that failed (the partition resumes from the sink checkpoint)',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
     deadLetters: sharedMetric(
       registry,
       'tidemark_projection_dead_letters_total',
@@ -218,6 +235,13 @@ function createMetrics(registry: Registry): Metrics {
         }),
     ),
   };
+}
+
+/** A dead letter's copy of the event: the envelope as it was in the log, or the text of an undecodable one. */
+function recordedEvent(record: { value: Buffer | null; decoded: boolean } | undefined): unknown {
+  if (!record?.value) return null;
+  const text = record.value.toString('utf8');
+  return record.decoded ? (JSON.parse(text) as unknown) : text;
 }
 
 function looksLikeEnvelope(value: unknown): value is EventEnvelope {
@@ -381,6 +405,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     return projector;
   }
 
+  private get pipelined(): boolean {
+    return this.options.pipelined ?? true;
+  }
+
   private get labels() {
     return {
       context: this.definition.context,
@@ -535,7 +563,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     if (headerType === GENESIS_EVENT_TYPE) return null;
     if (headerType !== undefined && !this.eventTypes.has(headerType)) return null;
     try {
-      const { envelope } = this.decodeValue(record.value);
+      const envelope = this.decodeValue(record.value);
       return this.eventTypes.has(envelope.type) ? envelope : null;
     } catch {
       return null; // undecodable: no effects (the fold dead-letters or halts on it)
@@ -659,7 +687,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         const chunk = messages.slice(from, from + max);
         const isLast = from + max >= messages.length;
         const checkpoint = isLast ? last + 1 : Number(chunk.at(-1)?.offset) + 1;
-        committed = await this.processChunk(partition, state, chunk, checkpoint);
+        // Only a batch's last chunk is pipelined: earlier chunks' commits come before it anyway.
+        committed = await this.processChunk(partition, state, chunk, checkpoint, isLast && this.pipelined);
         if (this.halted.has(partition)) break;
         await heartbeat();
       }
@@ -679,20 +708,17 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
   }
 
-  private decode(message: KafkaMessage): { envelope: EventEnvelope; raw: unknown } {
-    return this.decodeValue(message.value);
-  }
-
-  private decodeValue(value: Buffer | null): { envelope: EventEnvelope; raw: unknown } {
+  private decodeValue(value: Buffer | null): EventEnvelope {
     if (!value) throw new Error('record has no value');
     const raw = JSON.parse(value.toString('utf8')) as unknown;
     // zod on every envelope costs more than the JSON parse while catching up; a structural check covers what
-    // the fold relies on, and zod runs (for its precise error) only when that check fails.
-    const envelope = looksLikeEnvelope(raw) ? { ...raw } : EventEnvelope.parse(raw);
+    // the fold relies on, and zod runs (for its precise error) only when that check fails. The parsed object is
+    // this call's own, so it becomes the envelope without a copy (a dead letter re-reads the record's bytes).
+    const envelope = looksLikeEnvelope(raw) ? raw : EventEnvelope.parse(raw);
     envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
     // The payload is now in the latest schema version; the envelope says so, for the projection.
     envelope.schemaVersion = this.options.events.latestVersion(envelope.type);
-    return { envelope, raw };
+    return envelope;
   }
 
   /** Folds one chunk and commits it with `checkpoint`; returns the checkpoint reached. */
@@ -701,10 +727,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     state: PartitionState<D>,
     messages: KafkaMessage[],
     checkpoint: number,
+    defer = false,
   ): Promise<number> {
     const started = process.hrtime.bigint();
     const records: FoldRecord[] = [];
-    const raws = new Map<number, unknown>();
+    // The records' bytes, for dead letters (which carry the event as it was in the log).
+    const values = new Map<number, { value: Buffer | null; decoded: boolean }>();
     const keys = new Set<string>();
     for (const message of messages) {
       const headerType = headerString(message, 'type');
@@ -712,10 +740,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       if (headerType !== undefined && !this.eventTypes.has(headerType)) continue;
       const offset = Number(message.offset);
       try {
-        const { envelope, raw } = this.decode(message);
+        const envelope = this.decodeValue(message.value);
         if (!this.eventTypes.has(envelope.type)) continue;
         records.push({ offset, type: envelope.type, event: envelope });
-        if (this.producer) raws.set(offset, raw);
+        if (this.producer) values.set(offset, { value: message.value, decoded: true });
         try {
           for (const key of this.definition.keys(envelope)) keys.add(key);
         } catch {
@@ -727,7 +755,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
           type: headerType ?? 'unknown',
           error: error instanceof Error ? error : new Error(String(error)),
         });
-        raws.set(offset, message.value?.toString('utf8') ?? null);
+        values.set(offset, { value: message.value, decoded: false });
       }
     }
     const decoded = process.hrtime.bigint();
@@ -751,7 +779,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
             error: d.error,
             ...(d.parkedBehind !== undefined ? { parkedBehind: d.parkedBehind } : {}),
             at,
-            event: raws.get(d.offset) ?? null,
+            event: recordedEvent(values.get(d.offset)),
           };
           return { partition, key: `${partition}:${d.offset}`, value: JSON.stringify(record) };
         }),
@@ -769,6 +797,50 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       }
     }
     const reached = result.halt ? result.halt.offset : checkpoint;
+    const finish = () =>
+      this.finishChunk(partition, state, records, result, reached, messages.length, {
+        started,
+        decoded,
+        loadedAt,
+        folded,
+      });
+    if (!defer || result.halt || result.deadLetters.length > 0) {
+      await finish();
+      return state.checkpoint;
+    }
+    // Pipelined: the store commit runs after this batch returns (next in the partition's lock, so nothing of the
+    // partition overtakes it), and kafkajs fetches and decodes the next batches meanwhile instead of waiting for
+    // Postgres. The watermark moves only once the commit is durable. A failed commit drops the partition's state:
+    // the next batch reloads the checkpoint from the sink and seeks back to it.
+    void this.withLock(partition, async () => {
+      if (this.states.get(partition) !== state) return; // a newer generation reloaded the state meanwhile
+      try {
+        await finish();
+      } catch (error) {
+        if (this.states.get(partition) === state) this.states.delete(partition);
+        this.metrics.commitFailures.inc(this.partitionLabels(partition));
+        this.logger.error(
+          { err: error, partition },
+          'store commit failed; resuming from the sink checkpoint',
+        );
+      }
+    });
+    return reached;
+  }
+
+  /** Records the chunk's side effects, commits its documents and checkpoint, then publishes the watermark. */
+  private async finishChunk(
+    partition: number,
+    state: PartitionState<D>,
+    records: readonly FoldRecord[],
+    result: ReturnType<typeof foldBatch<D>>,
+    reached: number,
+    events: number,
+    times: { started: bigint; decoded: bigint; loadedAt: bigint; folded: bigint },
+  ): Promise<void> {
+    const { started, decoded, loadedAt, folded } = times;
+    const labels = this.partitionLabels(partition);
+    const committing = process.hrtime.bigint();
     if (this.effectsEnabled && this.active && reached > state.checkpoint) {
       // Before the sink commit: a crash in between re-applies the chunk, and the outbox ignores repeats.
       await this.recordChunkEffects(partition, state, records, reached);
@@ -812,19 +884,19 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     this.logger.debug(
       {
         partition,
-        events: messages.length,
+        events,
         applied: result.applied,
         writes: result.writes.length,
         checkpoint: state.checkpoint,
         decodeMs: ms(started, decoded),
         loadMs: ms(decoded, loadedAt),
         foldMs: ms(loadedAt, folded),
-        commitMs: ms(folded, committedAt),
+        waitMs: ms(folded, committing),
+        commitMs: ms(committing, committedAt),
         publishMs: ms(committedAt, ended),
       },
       'batch committed',
     );
-    return state.checkpoint;
   }
 
   /** Records the effects of the chunk's events below `reached` that the outbox does not have yet. */

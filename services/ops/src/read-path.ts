@@ -32,7 +32,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
 import { contextByName, PROJECTIONS } from './contexts';
-import { startServiceChild } from './service-child';
+import { PROJECTOR_NODE_FLAGS, startServiceChild } from './service-child';
 import type { StoreEndpoints } from './sinks';
 import { openSink } from './sinks';
 
@@ -471,6 +471,7 @@ export async function startProjectorChild(
   const { stores } = options;
   const child = await startServiceChild({
     service: 'projector',
+    nodeFlags: PROJECTOR_NODE_FLAGS,
     args: [
       '--brokers',
       options.brokers.join(','),

@@ -6,6 +6,13 @@ import path from 'node:path';
 import { spawnManaged } from '@tidemark/stack';
 import type { Logger } from 'pino';
 
+/**
+ * Node flags of a projector process. A catch-up allocates a few objects per event (kafkajs records, parsed
+ * envelopes, documents): with the young generation at 64 MB instead of 16, far fewer of them survive into a
+ * scavenge, which made catch-up ~15% faster in the read-path benchmark.
+ */
+export const PROJECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 export interface ServiceChild {
   pid: number | undefined;
   /** The child's Prometheus endpoint, from its ready line. */
@@ -17,6 +24,8 @@ export interface ServiceChild {
 export async function startServiceChild(options: {
   service: 'processor' | 'projector';
   args: string[];
+  /** Flags for node itself, before the CLI path. */
+  nodeFlags?: readonly string[];
   logger: Logger;
   startTimeoutMs?: number;
 }): Promise<ServiceChild> {
@@ -31,7 +40,7 @@ export async function startServiceChild(options: {
   const child = spawnManaged({
     name: service,
     command: process.execPath,
-    args: [cli, service, ...options.args],
+    args: [...(options.nodeFlags ?? []), cli, service, ...options.args],
     logger: options.logger,
     stopSignal: 'SIGTERM',
     stopGraceMs: 15_000,
