@@ -96,6 +96,7 @@ Options:
   --emmett-concurrency <n>  appendToStream calls in flight while loading Emmett's store (default 1: with more,
                           commit order differs from global_position order, and Emmett 0.42's puller, which
                           reads in transaction order from the last position, then skips or repeats events)
+  --processor-mode <m>    Token wait: \`tidemark up --processor-mode\`, in-process (default) or child
   --instances <n>         Catch-up: \`tidemark projector\` processes sharing the projection's consumer group, as
                           deployed (default 1); 0 runs the projector in this process instead
   --raw-rows <n>          Rows per INSERT statement (default 1000)
@@ -585,6 +586,7 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '8' },
       seconds: { type: 'string', default: '20' },
       'projector-mode': { type: 'string', default: 'in-process' },
+      'processor-mode': { type: 'string', default: 'in-process' },
       instances: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -726,7 +728,9 @@ async function main(): Promise<void> {
     await chmod(dataDir, 0o755);
     let up: Awaited<ReturnType<typeof startUp>> | undefined;
     try {
-      up = await startUp(dataDir, partitions, values['projector-mode']);
+      up = await startUp(dataDir, partitions, values['projector-mode'], [
+        `--processor-mode=${values['processor-mode']}`,
+      ]);
       tokenResult = await tokenWait(up.endpoints, clients, seconds);
     } catch (error) {
       tokenError = error instanceof Error ? error.message : String(error);

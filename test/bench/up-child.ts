@@ -48,7 +48,10 @@ export async function startUp(
       String(partitions),
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TIDEMARK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    },
   );
   await new Promise<void>((ready, fail) => {
     let out = '';

@@ -118,8 +118,12 @@ export function isMarkedPoison(event: EventEnvelope): boolean {
   return (event.payload as { poison?: boolean }).poison === true;
 }
 
-export function postgresSink(h: Harness, definition: ProjectionDefinition<CounterDoc>): Sink<CounterDoc> {
-  return createPostgresSink(definition, { connectionString: h.postgres });
+export function postgresSink(
+  h: Harness,
+  definition: ProjectionDefinition<CounterDoc>,
+  options: { publishWatermarks?: boolean } = {},
+): Sink<CounterDoc> {
+  return createPostgresSink(definition, { connectionString: h.postgres, ...options });
 }
 
 export interface Produced {

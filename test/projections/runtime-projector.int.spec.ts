@@ -138,50 +138,56 @@ describe('Projector', () => {
     }
   });
 
-  test('publishes a watermark only after its commit: data is readable when a subscriber sees it', async () => {
-    const log = new EventLog(h, 'rt2');
-    closers.push(() => log.close());
-    await log.create();
-    const definition = counterProjection('rt2', 'stop', () => false);
-    const sink = postgresSink(h, definition);
-    closers.push(() => sink.close());
-    const listener = bus();
-    const checks: Promise<string | null>[] = [];
-    let updates = 0;
-    await listener.subscribe((update: WatermarkUpdate) => {
-      if (update.context !== 'rt2') return;
-      updates++;
-      // Every key of the partition with an event below the watermark must already be stored past it.
-      const below = new Map<string, number>();
-      for (const p of log.produced) {
-        if (p.partition === update.partition && p.offset < update.offset && p.event.type !== 'Ignored') {
-          below.set(p.event.aggregate.id, Math.max(below.get(p.event.aggregate.id) ?? 0, p.offset + 1));
-        }
-      }
-      checks.push(
-        (async () => {
-          for (const [key, position] of below) {
-            const stored = await sink.read(update.partition, key);
-            if (typeof stored === 'string' || stored.position < position) {
-              return `${key} at ${JSON.stringify(stored)} behind watermark ${update.offset} (needs ${position})`;
-            }
+  for (const [context, publishWatermarks] of [
+    ['rt2', false],
+    ['rt8', true],
+  ] as const) {
+    test(`publishes a watermark only after its commit: data is readable when a subscriber sees it (${publishWatermarks ? 'notified by the Postgres commit itself' : 'published on the bus'})`, async () => {
+      const log = new EventLog(h, context);
+      closers.push(() => log.close());
+      await log.create();
+      const definition = counterProjection(context, 'stop', () => false);
+      const sink = postgresSink(h, definition, { publishWatermarks });
+      assert.equal(sink.publishesWatermark === true, publishWatermarks);
+      closers.push(() => sink.close());
+      const listener = bus();
+      const checks: Promise<string | null>[] = [];
+      let updates = 0;
+      await listener.subscribe((update: WatermarkUpdate) => {
+        if (update.context !== context) return;
+        updates++;
+        // Every key of the partition with an event below the watermark must already be stored past it.
+        const below = new Map<string, number>();
+        for (const p of log.produced) {
+          if (p.partition === update.partition && p.offset < update.offset && p.event.type !== 'Ignored') {
+            below.set(p.event.aggregate.id, Math.max(below.get(p.event.aggregate.id) ?? 0, p.offset + 1));
           }
-          return null;
-        })(),
-      );
+        }
+        checks.push(
+          (async () => {
+            for (const [key, position] of below) {
+              const stored = await sink.read(update.partition, key);
+              if (typeof stored === 'string' || stored.position < position) {
+                return `${key} at ${JSON.stringify(stored)} behind watermark ${update.offset} (needs ${position})`;
+              }
+            }
+            return null;
+          })(),
+        );
+      });
+      const projector = await startProjector(definition, sink);
+      for (let i = 0; i < 20; i++) {
+        await log.append(ids('w', 10).map((id) => ({ id, amount: i })));
+      }
+      await projector.waitForWatermark(log.ends(), 30_000);
+      await eventually(() => updates > 0);
+      const failures = (await Promise.all(checks)).filter((f) => f !== null);
+      assert.deepEqual(failures, []);
+      assert.ok(updates >= PARTITIONS);
+      assert.deepEqual(await diffView(sink, log.expected()), []);
+      await projector.stop();
     });
-    const projector = await startProjector(definition, sink);
-    for (let i = 0; i < 20; i++) {
-      await log.append(ids('w', 10).map((id) => ({ id, amount: i })));
-    }
-    await projector.waitForWatermark(log.ends(), 30_000);
-    await eventually(() => updates > 0);
-    const failures = (await Promise.all(checks)).filter((f) => f !== null);
-    assert.deepEqual(failures, []);
-    assert.ok(updates >= PARTITIONS);
-    assert.deepEqual(await diffView(sink, log.expected()), []);
-    await projector.stop();
-  });
+  }
 
   test('a failed store commit (pipelined) loses nothing: the partition resumes from the sink checkpoint', async () => {
     const log = new EventLog(h, 'rt7');

@@ -10,6 +10,7 @@ import type {
   ProjectionDocument,
   Sink,
 } from '@tidemark/projection-runtime';
+import { encodeWatermarkPayloads, WATERMARK_CHANNEL } from '@tidemark/projection-runtime';
 import { Pool } from 'pg';
 import { indexName, postgresTargetNames, quoteIdent, quoteLiteral } from './naming';
 
@@ -24,6 +25,12 @@ export interface PostgresSinkOptions {
   chunkSize?: number;
   /** Size of the owned pool (default 4). */
   maxConnections?: number;
+  /**
+   * Publish each commit's watermark on the Postgres watermark bus's channel inside the commit's transaction
+   * (one round trip less per batch, and the notification is delivered exactly when the commit becomes visible).
+   * Only where readers listen on this same database (default false: the projector publishes on its bus).
+   */
+  publishWatermarks?: boolean;
 }
 
 const UNDEFINED_TABLE = '42P01';
@@ -96,6 +103,22 @@ export function createPostgresSink<D extends ProjectionDocument = ProjectionDocu
   // checkpoint row instead of deadlocking on document rows.
   // A data-modifying CTE runs to completion whether or not the outer statement reads it.
   const commitInOne = `with docs as (${upsertRows('$1::jsonb', '$2::int')}) ${upsertCheckpoint('$2::int', '$3::bigint')}`;
+  // The same, with the watermark notification: the checkpoint upsert is referenced (so it still runs first) and
+  // pg_notify sends one notification per commit, delivered at commit.
+  const commitInOneNotifying = `with docs as (${upsertRows('$1::jsonb', '$2::int')}),
+    cp as (${upsertCheckpoint('$2::int', '$3::bigint')} returning 1)
+    select pg_notify('${WATERMARK_CHANNEL}', $4) from cp`;
+  const publishWatermarks = options.publishWatermarks === true;
+  const watermarkPayload = (partition: number, checkpoint: number): string =>
+    encodeWatermarkPayloads([
+      {
+        context: definition.context,
+        projection: definition.name,
+        version: definition.version,
+        partition,
+        offset: checkpoint,
+      },
+    ])[0] as string;
   const upsertChunk = upsertRows('$1::jsonb', '$2::int');
   const checkpointOnly = upsertCheckpoint('$1::int', '$2::bigint');
   const loadRows = `select key, doc, position from ${table} where partition = $1 and key = any($2::text[])`;
@@ -112,7 +135,16 @@ export function createPostgresSink<D extends ProjectionDocument = ProjectionDocu
     checkpoint: number,
   ): Promise<void> {
     if (writes.length <= chunkSize) {
-      await pool.query(commitInOne, [rowsJson(writes), partition, checkpoint]);
+      if (publishWatermarks) {
+        await pool.query(commitInOneNotifying, [
+          rowsJson(writes),
+          partition,
+          checkpoint,
+          watermarkPayload(partition, checkpoint),
+        ]);
+      } else {
+        await pool.query(commitInOne, [rowsJson(writes), partition, checkpoint]);
+      }
       return;
     }
     const client = await pool.connect();
@@ -122,6 +154,12 @@ export function createPostgresSink<D extends ProjectionDocument = ProjectionDocu
       await client.query(checkpointOnly, [partition, checkpoint]);
       for (let i = 0; i < writes.length; i += chunkSize) {
         await client.query(upsertChunk, [rowsJson(writes.slice(i, i + chunkSize)), partition]);
+      }
+      if (publishWatermarks) {
+        await client.query('select pg_notify($1, $2)', [
+          WATERMARK_CHANNEL,
+          watermarkPayload(partition, checkpoint),
+        ]);
       }
       await client.query('commit');
     } catch (error) {
@@ -154,6 +192,7 @@ export function createPostgresSink<D extends ProjectionDocument = ProjectionDocu
 
   return {
     store: 'postgres',
+    publishesWatermark: publishWatermarks,
 
     async prepare() {
       const client = await pool.connect();

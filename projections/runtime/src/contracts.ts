@@ -85,6 +85,11 @@ export interface DocumentWrite<D extends ProjectionDocument = ProjectionDocument
  */
 export interface Sink<D extends ProjectionDocument = ProjectionDocument> {
   readonly store: StoreKind;
+  /**
+   * The sink's commit also publishes the partition's new watermark on the Postgres watermark bus's channel, in
+   * the same transaction (delivered exactly when the commit is visible): the projector does not publish it again.
+   */
+  readonly publishesWatermark?: boolean;
   /** Creates this version's targets if missing (table, key prefix, index); idempotent. */
   prepare(): Promise<void>;
   /** partition -> checkpoint (next offset not applied). Partitions never written are missing. The authority. */

@@ -841,6 +841,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const { started, decoded, loadedAt, folded } = times;
     const labels = this.partitionLabels(partition);
     const committing = process.hrtime.bigint();
+    const advanced = reached > state.checkpoint;
     if (this.effectsEnabled && this.active && reached > state.checkpoint) {
       // Before the sink commit: a crash in between re-applies the chunk, and the outbox ignores repeats.
       await this.recordChunkEffects(partition, state, records, reached);
@@ -852,6 +853,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     if (reached > state.checkpoint) {
       state.checkpoint = reached;
       this.setWatermark(partition, reached);
+    }
+    if (advanced && !this.sink.publishesWatermark) {
       await this.options.bus
         .publish([
           {

@@ -70,7 +70,8 @@ export class PostgresWatermarkBus implements WatermarkBus {
 
   constructor(private readonly options: PostgresWatermarkBusOptions) {
     this.logger = options.logger.child({ component: 'watermark-bus' });
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 2 });
+    // Several projections of one process publish through it at once: enough connections not to queue behind each other.
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'idle publish connection failed'));
   }
 

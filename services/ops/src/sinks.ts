@@ -22,7 +22,8 @@ export function openSink(definition: ProjectionDefinition, stores: StoreEndpoint
   const store: StoreKind = definition.store;
   switch (store) {
     case 'postgres':
-      return createPostgresSink(definition, { connectionString: stores.postgres });
+      // The watermark bus is Postgres LISTEN/NOTIFY on this same database: the commit itself notifies.
+      return createPostgresSink(definition, { connectionString: stores.postgres, publishWatermarks: true });
     case 'redis':
       if (!stores.redis) throw new Error(`projection ${definition.name} needs Redis, which is not running`);
       return createRedisSink(definition, { url: stores.redis });
