@@ -333,6 +333,8 @@ async function abortQuietly(txn: Transaction): Promise<void> {
   }
 }
 
+const REBUILD_READ_BYTES = 1024 * 1024;
+
 /** Latest snapshot of p, then the events and results written after it. */
 async function rebuild(
   partition: number,
@@ -348,37 +350,47 @@ async function rebuild(
 
   const eventsEnd = await reader.endOffset(topics.events, partition);
   let replayedEvents = 0;
-  await reader.read(topics.events, partition, state.eventsNext, eventsEnd, (records) => {
-    for (const record of records) {
-      if (record.headers.type === GENESIS_EVENT_TYPE || !record.value) continue;
-      const event = EventEnvelope.parse(JSON.parse(record.value.toString('utf8')));
-      const id = event.aggregate.id;
-      const current = state.aggregates.get(id) ?? {
-        version: 0,
-        state: context.decider.initialState(),
-        position: null,
-      };
-      if (event.version !== current.version + 1) {
-        logger.error(
-          {
-            partition,
-            offset: record.offset,
-            aggregate: id,
-            version: event.version,
-            expected: current.version + 1,
-          },
-          'version gap in the events log',
-        );
+  // Read in 1 MiB chunks and yield to the event loop every few thousand events: the group heartbeats (and, in
+  // `tidemark up`, everything else in the process) keep running through a long rebuild.
+  await reader.read(
+    topics.events,
+    partition,
+    state.eventsNext,
+    eventsEnd,
+    async (records) => {
+      for (const [index, record] of records.entries()) {
+        if (index % 2_000 === 1_999) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (record.headers.type === GENESIS_EVENT_TYPE || !record.value) continue;
+        const event = EventEnvelope.parse(JSON.parse(record.value.toString('utf8')));
+        const id = event.aggregate.id;
+        const current = state.aggregates.get(id) ?? {
+          version: 0,
+          state: context.decider.initialState(),
+          position: null,
+        };
+        if (event.version !== current.version + 1) {
+          logger.error(
+            {
+              partition,
+              offset: record.offset,
+              aggregate: id,
+              version: event.version,
+              expected: current.version + 1,
+            },
+            'version gap in the events log',
+          );
+        }
+        const payload = context.events.read(event.type, event.schemaVersion, event.payload);
+        state.aggregates.set(id, {
+          version: event.version,
+          state: context.decider.evolve(current.state, { type: event.type, payload }),
+          position: record.offset + 1,
+        });
+        replayedEvents++;
       }
-      const payload = context.events.read(event.type, event.schemaVersion, event.payload);
-      state.aggregates.set(id, {
-        version: event.version,
-        state: context.decider.evolve(current.state, { type: event.type, payload }),
-        position: record.offset + 1,
-      });
-      replayedEvents++;
-    }
-  });
+    },
+    REBUILD_READ_BYTES,
+  );
   state.eventsNext = eventsEnd;
   state.eventsSinceSnapshot = replayedEvents;
 

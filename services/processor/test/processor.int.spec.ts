@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ContextDefinition } from '@tidemark/domain';
-import { PartitionReader } from '@tidemark/kafka';
+import { PartitionReader, partitionForKey } from '@tidemark/kafka';
 import { listingsContext } from '@tidemark/listings';
 import { CommandOutcome, decodeToken, EventEnvelope } from '@tidemark/schemas';
 import { Kafka, logLevel } from 'kafkajs';
@@ -207,5 +207,85 @@ describe('command processor against the embedded broker', () => {
       assert.deepEqual(answered[0], outcomes[i]);
       assert.equal(events.get(id), 1, `${id}: one event, appended once`);
     }
+  });
+
+  test('a rebuild longer than the group session keeps the membership: one takeover, then the command is decided', async () => {
+    await processor?.stop();
+    processor = undefined;
+    // Events written behind the processor's back (as a bulk import would): no snapshot covers them, so the next
+    // owner of partition 0 replays them all, in the batch that triggered the takeover.
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 120_000; i++) {
+      if (partitionForKey(`bulk-${i}`, 4) === 0) ids.push(`bulk-${i}`);
+    }
+    const kafka = new Kafka({ brokers: [stack.broker.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (let from = 0; from < ids.length; from += 5_000) {
+        await producer.send({
+          topic: 'listings.events',
+          acks: -1,
+          messages: ids.slice(from, from + 5_000).map((id, i) => {
+            const event: EventEnvelope = {
+              id: `00000000-0000-7000-8000-${String(from + i).padStart(12, '0')}`,
+              type: 'ListingPublished',
+              schemaVersion: 2,
+              aggregate: { type: 'listing', id },
+              version: 1,
+              commandId: `bulk-${from + i}`,
+              correlationId: `bulk-${from + i}`,
+              causationId: `bulk-${from + i}`,
+              occurredAt: new Date(0).toISOString(),
+              payload: publishPayload('s-bulk', 100 + i),
+            };
+            return {
+              key: id,
+              partition: 0,
+              value: JSON.stringify(event),
+              headers: { type: event.type, schemaVersion: '2', commandId: event.commandId },
+            };
+          }),
+        });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    // A session shorter than the rebuild takes on this machine (seconds for 120,000 events).
+    processor = await CommandProcessor.start({
+      brokers: [stack.broker.bootstrap],
+      context,
+      partitions: 4,
+      logger,
+      snapshotEveryEvents: 7,
+      sessionTimeoutMs: 1000,
+      heartbeatIntervalMs: 300,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const members = async () =>
+      (await admin.describeGroups(['listings.processor'])).groups[0]?.members.map((m) => m.memberId).sort() ??
+      [];
+    const before = await members();
+    assert.equal(before.length, 1);
+    const started = Date.now();
+    const target = ids[7] as string;
+    const outcome = await client.send('after-bulk', 'ChangePrice', target, { priceCents: 55 }, 1);
+    assert.ok(outcome.status === 'accepted', JSON.stringify(outcome));
+    assert.equal(outcome.aggregateVersion, 2, 'the rebuilt state knows the bulk-written version');
+    const summary = await processor.registry.getSingleMetric('tidemark_processor_rebuild_seconds')?.get();
+    const value = (name: string) =>
+      (summary?.values as { metricName?: string; value: number }[] | undefined)?.find(
+        (v) => v.metricName === name,
+      )?.value;
+    const rebuilds = value('tidemark_processor_rebuild_seconds_count');
+    const rebuildSeconds = value('tidemark_processor_rebuild_seconds_sum') ?? 0;
+    const slowest = Date.now() - started;
+    assert.equal(rebuilds, 1, `one takeover, not a rebalance loop (${slowest} ms to the answer)`);
+    assert.ok(rebuildSeconds > 1, `the rebuild (${rebuildSeconds} s) outlasted the 1 s session`);
+    // A member whose session expired during the rebuild would rejoin under a new member id at its next heartbeat.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.deepEqual(await members(), before, 'the same member, its session never expired');
+    await admin.disconnect();
   });
 });
