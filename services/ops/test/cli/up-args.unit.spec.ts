@@ -20,6 +20,7 @@ describe('parseUpArgs', () => {
       metricsPort: UP_DEFAULT_METRICS_PORT,
       brokerMode: 'in-process',
       projectorMode: 'in-process',
+      processorMode: 'in-process',
       gatewayPort: 18080,
       queryPort: 18081,
       adminPort: 18082,
@@ -56,6 +57,8 @@ describe('parseUpArgs', () => {
         'child',
         '--projector-mode',
         'child',
+        '--processor-mode',
+        'child',
         '--gateway-port',
         '8081',
         '--partitions',
@@ -69,8 +72,13 @@ describe('parseUpArgs', () => {
     assert.deepEqual(args.components, ['postgres', 'redis']);
     assert.equal(args.brokerMode, 'child');
     assert.equal(args.projectorMode, 'child');
+    assert.equal(args.processorMode, 'child');
     assert.equal(args.gatewayPort, 8081);
     assert.equal(args.partitions, 3);
+  });
+
+  test('--projector-mode off runs no projectors (the write path alone)', () => {
+    assert.equal(parseUpArgs(['--projector-mode', 'off'], '/repo').projectorMode, 'off');
   });
 
   test('absolute --data-dir is kept; --help / -h', () => {
@@ -87,6 +95,8 @@ describe('parseUpArgs', () => {
       ['--components', 'postgres,kafka'],
       ['--components', ''],
       ['--broker-mode', 'thread'],
+      ['--projector-mode', 'thread'],
+      ['--processor-mode', 'off'],
       ['--partitions', '0'],
       ['--gateway-port', 'x'],
       ['--unknown'],
