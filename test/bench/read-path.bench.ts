@@ -38,7 +38,7 @@ import {
   listingSearchProjection,
   sellerStatsProjection,
 } from '@tidemark/listings-projections';
-import { PROJECTOR_NODE_FLAGS } from '@tidemark/ops';
+import { PROJECTOR_NODE_FLAGS, projectorArgs } from '@tidemark/ops';
 import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
@@ -274,18 +274,13 @@ async function catchUpProcesses(
         ...PROJECTOR_NODE_FLAGS,
         _CLI,
         'projector',
-        '--brokers',
-        stores.broker,
-        '--postgres',
-        stores.postgres,
-        ...(stores.redis ? ['--redis', stores.redis] : []),
-        ...(stores.memcached ? ['--memcached', stores.memcached] : []),
-        ...(stores.search ? ['--elasticsearch', stores.search] : []),
-        '--partitions',
-        String(partitions),
-        '--projections',
-        name,
-        '--metrics-port=-1',
+        ...projectorArgs({
+          brokers: [stores.broker],
+          stores: { ...stores, elasticsearch: stores.search },
+          partitions,
+          projections: [name],
+          metricsPort: -1,
+        }),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'debug' } },
     );
@@ -354,7 +349,11 @@ async function catchUpProcesses(
     events: target,
     seconds: (finished - t0) / 1000,
     startSeconds: ((readyAt ?? finished) - t0) / 1000,
-    rate: (target - readyApplied) / ((finished - (readyAt ?? t0)) / 1000),
+    // A log that fits in the first commits has no interval after them: then the whole run counts.
+    rate:
+      readyAt !== undefined && readyApplied < target
+        ? (target - readyApplied) / ((finished - readyAt) / 1000)
+        : target / ((finished - t0) / 1000),
     batchP50: s.p50,
     batchP99: s.p99,
     batches: s.count,

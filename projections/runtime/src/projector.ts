@@ -842,15 +842,15 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const labels = this.partitionLabels(partition);
     const committing = process.hrtime.bigint();
     const advanced = reached > state.checkpoint;
-    if (this.effectsEnabled && this.active && reached > state.checkpoint) {
+    if (this.effectsEnabled && this.active && advanced) {
       // Before the sink commit: a crash in between re-applies the chunk, and the outbox ignores repeats.
       await this.recordChunkEffects(partition, state, records, reached);
     }
-    if (reached > state.checkpoint || result.writes.length > 0) {
+    if (advanced || result.writes.length > 0) {
       await this.commitDocuments(partition, state, result.writes, Math.max(reached, state.checkpoint));
     }
     const committedAt = process.hrtime.bigint();
-    if (reached > state.checkpoint) {
+    if (advanced) {
       state.checkpoint = reached;
       this.setWatermark(partition, reached);
     }

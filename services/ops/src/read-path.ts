@@ -464,33 +464,48 @@ export interface ProjectorChildOptions {
   startTimeoutMs?: number;
 }
 
+/** The `tidemark projector` arguments (after the command name) for these stores and projections. */
+export function projectorArgs(
+  options: Pick<
+    ProjectorChildOptions,
+    | 'brokers'
+    | 'stores'
+    | 'partitions'
+    | 'projections'
+    | 'catalogModule'
+    | 'metricsPort'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+  >,
+): string[] {
+  const { stores } = options;
+  return [
+    '--brokers',
+    options.brokers.join(','),
+    '--postgres',
+    stores.postgres,
+    ...(stores.redis ? ['--redis', stores.redis] : []),
+    ...(stores.memcached ? ['--memcached', stores.memcached] : []),
+    ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
+    '--partitions',
+    String(options.partitions),
+    '--projections',
+    options.projections.join(','),
+    ...(options.catalogModule ? ['--catalog', path.resolve(options.catalogModule)] : []),
+    `--metrics-port=${options.metricsPort}`,
+    ...(options.sessionTimeoutMs ? ['--session-timeout-ms', String(options.sessionTimeoutMs)] : []),
+    ...(options.heartbeatIntervalMs ? ['--heartbeat-interval-ms', String(options.heartbeatIntervalMs)] : []),
+  ];
+}
+
 /** `tidemark projector` as a managed child process; resolves once it printed its ready line. */
 export async function startProjectorChild(
   options: ProjectorChildOptions,
 ): Promise<{ metricsUrl: string | undefined; stop(): Promise<void> }> {
-  const { stores } = options;
   const child = await startServiceChild({
     service: 'projector',
     nodeFlags: PROJECTOR_NODE_FLAGS,
-    args: [
-      '--brokers',
-      options.brokers.join(','),
-      '--postgres',
-      stores.postgres,
-      ...(stores.redis ? ['--redis', stores.redis] : []),
-      ...(stores.memcached ? ['--memcached', stores.memcached] : []),
-      ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
-      '--partitions',
-      String(options.partitions),
-      '--projections',
-      options.projections.join(','),
-      ...(options.catalogModule ? ['--catalog', path.resolve(options.catalogModule)] : []),
-      `--metrics-port=${options.metricsPort}`,
-      ...(options.sessionTimeoutMs ? ['--session-timeout-ms', String(options.sessionTimeoutMs)] : []),
-      ...(options.heartbeatIntervalMs
-        ? ['--heartbeat-interval-ms', String(options.heartbeatIntervalMs)]
-        : []),
-    ],
+    args: projectorArgs(options),
     logger: options.logger,
     startTimeoutMs: options.startTimeoutMs,
   });

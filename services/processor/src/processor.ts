@@ -315,35 +315,29 @@ export class CommandProcessor {
     }
   }
 
-  private async onBatch({
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    // kafkajs heartbeats only between batches, and a takeover rebuilds the partition's state inside this one (then
+    // its first transaction writes a snapshot of that state): a long log tail without a snapshot would outlast the
+    // session, and the group would rebalance and start the rebuild over, again and again. Keep the membership
+    // alive while the batch runs (kafkajs throttles these to the heartbeat interval).
+    const keepAlive = setInterval(
+      () => void payload.heartbeat().catch(() => undefined),
+      this.options.heartbeatIntervalMs ?? 1_000,
+    );
+    try {
+      await this.processOwnedBatch(payload);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async processOwnedBatch({
     batch,
     resolveOffset,
     heartbeat,
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    // kafkajs heartbeats only between batches, and a takeover rebuilds the partition's state inside this one (then
-    // its first transaction writes a snapshot of that state): a long log tail without a snapshot would outlast the
-    // session, and the group would rebalance and start the rebuild over, again and again. Keep the membership
-    // alive while the batch runs (kafkajs throttles these to the heartbeat interval).
-    const keepAlive = setInterval(
-      () => void heartbeat().catch(() => undefined),
-      this.options.heartbeatIntervalMs ?? 1_000,
-    );
-    try {
-      await this.processOwnedBatch(batch, resolveOffset, heartbeat, isRunning, isStale);
-    } finally {
-      clearInterval(keepAlive);
-    }
-  }
-
-  private async processOwnedBatch(
-    batch: EachBatchPayload['batch'],
-    resolveOffset: EachBatchPayload['resolveOffset'],
-    heartbeat: EachBatchPayload['heartbeat'],
-    isRunning: EachBatchPayload['isRunning'],
-    isStale: EachBatchPayload['isStale'],
-  ): Promise<void> {
     const partition = batch.partition;
     const { owner } = await this.ownerFor(partition);
     const messages = batch.messages;
