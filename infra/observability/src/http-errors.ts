@@ -22,6 +22,31 @@ export interface ErrorAnswer {
 /** The error code each answered response carried, for the request log line. */
 export const answeredCodes = new WeakMap<ServerResponse, string>();
 
+/** The parts of a Fastify reply the error answer uses (no fastify import needed here). */
+export interface FastifyReplyLike {
+  raw: ServerResponse;
+  sent: boolean;
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string | number): FastifyReplyLike;
+  send(body: string): unknown;
+}
+
+function isFastifyReply(response: unknown): response is FastifyReplyLike {
+  const candidate = response as Partial<FastifyReplyLike> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.send === 'function' &&
+    typeof candidate.code === 'function' &&
+    typeof candidate.raw === 'object'
+  );
+}
+
+/** The Node response under an express response (itself) or a Fastify reply (its raw response). */
+export function nodeResponse(response: ServerResponse | FastifyReplyLike): ServerResponse {
+  return isFastifyReply(response) ? response.raw : response;
+}
+
 const HTTP_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
@@ -32,6 +57,7 @@ const HTTP_CODES: Record<number, string> = {
   408: 'REQUEST_TIMEOUT',
   411: 'LENGTH_REQUIRED',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'TOO_MANY_REQUESTS',
 };
@@ -50,17 +76,37 @@ export function answerFromHttpException(exception: unknown): ErrorAnswer | undef
   };
 }
 
-/** What the body parser (express's) throws for a body it refuses: its `type` and 4xx status. */
+/**
+ * What a body parser throws for a body it refuses, as body-parser (express) names it: its `type` and 4xx
+ * status. Fastify's content-type parser errors (FST_ERR_CTP_*) are translated to the same types, and an
+ * unsupported content type is `media.unsupported`.
+ */
 export interface BodyParserError {
   type: string;
   status: number;
   limit?: number;
 }
 
+const FASTIFY_BODY_ERRORS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'entity.too.large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'entity.parse.failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'entity.parse.failed',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'media.unsupported',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.size.invalid',
+};
+
 export function bodyParserError(error: unknown): BodyParserError | undefined {
   if (!error || typeof error !== 'object') return undefined;
-  const candidate = error as { type?: unknown; status?: unknown; statusCode?: unknown; limit?: unknown };
+  const candidate = error as {
+    type?: unknown;
+    code?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    limit?: unknown;
+  };
   const status = candidate.status ?? candidate.statusCode;
+  const fastifyType = typeof candidate.code === 'string' ? FASTIFY_BODY_ERRORS[candidate.code] : undefined;
+  if (fastifyType && typeof status === 'number') return { type: fastifyType, status };
   if (typeof candidate.type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
     return {
       type: candidate.type,
@@ -83,7 +129,8 @@ export function answerError(
   retryAfterSeconds: number,
 ): void {
   const http = host.switchToHttp();
-  const response = http.getResponse<ServerResponse>();
+  const reply = http.getResponse<ServerResponse | FastifyReplyLike>();
+  const response = nodeResponse(reply);
   const request = http.getRequest<{ requestId?: string; method?: string; url?: string }>();
   let answer: ErrorAnswer;
   if (known) {
@@ -117,7 +164,7 @@ export function answerError(
     answer.headers['Retry-After'] = String(retryAfterSeconds);
   }
   answeredCodes.set(response, answer.code);
-  if (response.headersSent || response.destroyed) {
+  if (response.headersSent || response.destroyed || (isFastifyReply(reply) && reply.sent)) {
     response.destroy();
     return;
   }
@@ -129,6 +176,13 @@ export function answerError(
       ...(answer.details ? { details: answer.details } : {}),
     },
   });
+  if (isFastifyReply(reply)) {
+    reply.code(answer.status);
+    for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value);
+    reply.header('Content-Type', 'application/json; charset=utf-8');
+    reply.send(body);
+    return;
+  }
   response.statusCode = answer.status;
   for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
   response.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -2,35 +2,44 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ExpressAdapter } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability';
 import { GatewayModule } from './gateway.module';
-import { requestObserver } from './http/request-observer';
+import { requestObserverOptions } from './http/request-observer';
 import { createGatewayLogger, PinoNestLogger } from './logger';
 import { GatewayMetrics } from './metrics';
 import type { GatewayOptions } from './options';
-import { DEFAULT_MAX_BODY_BYTES } from './options';
+import { resolveOptions } from './options';
 
 /**
  * Builds the gateway application (not listening yet). The transport stays the caller's: closing the app does not
  * close it.
+ *
+ * On Fastify rather than express: the gateway is on the path of every command, and Nest on express spent about
+ * four times the CPU per request (test/bench/write-path.bench.ts, BENCHMARKS.md).
  */
 export async function createGatewayApp(options: GatewayOptions): Promise<INestApplication> {
   const logger = options.logger ?? createGatewayLogger();
-  const app = await NestFactory.create<NestExpressApplication>(
+  const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
-    new ExpressAdapter(),
+    new FastifyAdapter({
+      bodyLimit: resolveOptions(options).maxBodyBytes,
+      forceCloseConnections: true,
+      maxParamLength: MAX_PARAM_LENGTH,
+      // Our own request observer logs each request; Fastify's logger stays off.
+      logger: false,
+    }),
     {
-      bodyParser: false,
       logger: new PinoNestLogger(logger),
       abortOnError: false,
-      forceCloseConnections: true,
     },
   );
-  app.disable('x-powered-by');
-  // Before the body parser, so that requests it refuses are counted and logged too.
-  app.use(requestObserver(app.get(GatewayMetrics), logger));
-  app.useBodyParser('json', { limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  // An onRequest hook runs before body parsing and for unmatched routes: every request is counted and logged.
+  observeFastifyRequests(
+    app.getHttpAdapter().getInstance(),
+    requestObserverOptions(app.get(GatewayMetrics), logger),
+  );
   return app;
 }
 

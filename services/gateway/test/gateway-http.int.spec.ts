@@ -353,6 +353,21 @@ describe('gateway HTTP API', () => {
     });
     assert.equal(answer.status, 413);
     assert.equal(errorOf(answer).code, 'PAYLOAD_TOO_LARGE');
+    assert.deepEqual(errorOf(answer).details, { limitBytes: 4096 });
+  });
+
+  test('415: a body that is neither JSON nor text; an empty JSON body is MALFORMED_JSON', async () => {
+    const xml = await call(gateway, '/v1/contexts/widgets/commands', {
+      raw: '<command/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    assert.equal(xml.status, 415);
+    assert.equal(errorOf(xml).code, 'UNSUPPORTED_MEDIA_TYPE');
+    const empty = await call(gateway, '/v1/contexts/widgets/commands', { raw: '', method: 'POST' });
+    assert.equal(empty.status, 400);
+    assert.equal(errorOf(empty).code, 'MALFORMED_JSON');
+    // The request id is on error answers too (the observer runs before body parsing).
+    assert.match(xml.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
   test('422: rejected by a business rule, with its code', async () => {

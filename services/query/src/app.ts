@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { requestObserver } from './http/request-observer';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability';
+import { requestObserverOptions } from './http/request-observer';
 import { createQueryLogger, PinoNestLogger } from './logger';
 import { QueryMetrics } from './metrics';
 import type { QueryOptions } from './options';
@@ -18,18 +19,16 @@ import type { WatermarkTracker } from './watermark-tracker';
  */
 export async function createQueryApp(options: QueryOptions): Promise<INestApplication> {
   const logger = options.logger ?? createQueryLogger();
-  const app = await NestFactory.create<NestExpressApplication>(
+  // On Fastify, like the gateway: Nest on express spent about four times the CPU per request.
+  const app = await NestFactory.create<NestFastifyApplication>(
     QueryModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
-    new ExpressAdapter(),
-    {
-      bodyParser: false,
-      logger: new PinoNestLogger(logger),
-      abortOnError: false,
-      forceCloseConnections: true,
-    },
+    new FastifyAdapter({ forceCloseConnections: true, logger: false, maxParamLength: MAX_PARAM_LENGTH }),
+    { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
   );
-  app.disable('x-powered-by');
-  app.use(requestObserver(app.get(QueryMetrics), logger));
+  observeFastifyRequests(
+    app.getHttpAdapter().getInstance(),
+    requestObserverOptions(app.get(QueryMetrics), logger),
+  );
   await app.init();
   return app;
 }

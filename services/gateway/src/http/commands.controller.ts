@@ -28,7 +28,7 @@ export class CommandsController {
       causationId: header(request, 'causation-id'),
       principal: request.principal?.id,
     });
-    response.setHeader('Consistency-Token', answer.token);
+    response.header('Consistency-Token', answer.token);
     return answer;
   }
 
@@ -40,7 +40,7 @@ export class CommandsController {
     @Res({ passthrough: true }) response: GatewayResponse,
   ): AcceptedAnswer {
     const answer = this.commands.lookup(context, commandId);
-    response.setHeader('Consistency-Token', answer.token);
+    response.header('Consistency-Token', answer.token);
     return answer;
   }
 }

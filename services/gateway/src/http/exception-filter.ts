@@ -4,12 +4,14 @@ import type { ErrorAnswer } from '@tidemark/observability';
 import { answerError, answerFromHttpException, bodyParserError } from '@tidemark/observability';
 import { TidemarkError } from '@tidemark/schemas';
 import type { Logger } from 'pino';
-import { GATEWAY_LOGGER } from '../tokens';
+import type { ResolvedGatewayOptions } from '../options';
+import { GATEWAY_LOGGER, GATEWAY_OPTIONS_RESOLVED } from '../tokens';
 import { DEFAULT_RETRY_AFTER_SECONDS, GatewayError } from './errors';
 
 /** Maps what a request failed with to the answer; undefined for an unexpected error (a 500). */
 export function mapKnownError(
   exception: unknown,
+  maxBodyBytes?: number,
 ): (Omit<ErrorAnswer, 'headers'> & { headers?: Record<string, string> }) | undefined {
   if (exception instanceof TidemarkError) {
     return {
@@ -25,19 +27,28 @@ export function mapKnownError(
     bodyParserError(exception) ?? bodyParserError(exception instanceof Error ? exception.cause : undefined);
   if (parser) {
     switch (parser.type) {
-      case 'entity.too.large':
+      case 'entity.too.large': {
+        const limit = parser.limit ?? maxBodyBytes;
         return {
           status: 413,
           code: 'PAYLOAD_TOO_LARGE',
           message: 'the request body is too large',
           retryable: false,
-          ...(typeof parser.limit === 'number' ? { details: { limitBytes: parser.limit } } : {}),
+          ...(typeof limit === 'number' ? { details: { limitBytes: limit } } : {}),
         };
+      }
       case 'entity.parse.failed':
         return {
           status: 400,
           code: 'MALFORMED_JSON',
           message: 'the request body is not valid JSON',
+          retryable: false,
+        };
+      case 'media.unsupported':
+        return {
+          status: 415,
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'the request body must be application/json',
           retryable: false,
         };
       case 'encoding.unsupported':
@@ -64,10 +75,13 @@ export function mapKnownError(
 /** The one exception filter: every error becomes {error: {code, message, retryable, details?}}; no 500 for bad input. */
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
-  constructor(@Inject(GATEWAY_LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
+    @Inject(GATEWAY_OPTIONS_RESOLVED) private readonly options: ResolvedGatewayOptions,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const known = mapKnownError(exception);
+    const known = mapKnownError(exception, this.options.maxBodyBytes);
     answerError(
       host,
       known && { ...known, headers: known.headers ?? {} },

@@ -1,6 +1,5 @@
 /** Request ids, the request metric and one log line per request of the gateway (infra/observability). */
-import type { RouteTable } from '@tidemark/observability';
-import { requestObserver as observeRequests } from '@tidemark/observability';
+import type { RequestObserverOptions, RouteTable } from '@tidemark/observability';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics';
 
@@ -12,10 +11,10 @@ const ROUTES: RouteTable = [
   [/^\/openapi\.json$/, '/openapi.json'],
 ];
 
-export function requestObserver(metrics: GatewayMetrics, logger: Logger) {
-  return observeRequests({
+export function requestObserverOptions(metrics: GatewayMetrics, logger: Logger): RequestObserverOptions {
+  return {
     routes: ROUTES,
     logger,
     observe: (labels) => metrics.requests.inc(labels),
-  });
+  };
 }

@@ -1,9 +1,11 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiKey } from '../options';
 
-/** The parts of express's request the gateway reads (no @types/express needed). */
-export interface GatewayRequest extends IncomingMessage {
+/** The parts of Fastify's request (what Nest hands guards and controllers) the gateway reads. */
+export interface GatewayRequest {
   headers: IncomingHttpHeaders;
+  url?: string;
+  method?: string;
   params: Record<string, string | undefined>;
   body?: unknown;
   /** Set by the auth guard. */
@@ -12,7 +14,10 @@ export interface GatewayRequest extends IncomingMessage {
   requestId?: string;
 }
 
-export type GatewayResponse = ServerResponse;
+/** The part of Fastify's reply the controllers use (express's response has it too). */
+export interface GatewayResponse {
+  header(name: string, value: string): unknown;
+}
 
 /** A single-valued header (the first one when repeated), or undefined. */
 export function header(request: { headers: IncomingHttpHeaders }, name: string): string | undefined {

@@ -19,7 +19,7 @@ export class SystemController {
 
   @Get('metrics')
   async metricsText(@Res({ passthrough: true }) response: GatewayResponse): Promise<string> {
-    response.setHeader('Content-Type', this.metrics.contentType);
+    response.header('Content-Type', this.metrics.contentType);
     return this.metrics.render();
   }
 

@@ -57,15 +57,15 @@ export class ListingsController {
 }
 
 function send<D>(response: QueryResponse, answer: ReadAnswer<D>): ReadBody<D> {
-  for (const [name, value] of Object.entries(answerHeaders(answer))) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(answerHeaders(answer))) response.header(name, value);
   return { data: answer.data, token: answer.token, ...(answer.stale ? { stale: true as const } : {}) };
 }
 
 /** Reads the token header and the query parameters; the wait is aborted when the client goes away. */
 function readRequest(request: QueryRequest, response: QueryResponse): ReadRequest {
   const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
+  response.raw.once('close', () => {
+    if (!response.raw.writableFinished) controller.abort();
   });
   const query = request.query ?? {};
   return {

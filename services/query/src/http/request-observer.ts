@@ -1,6 +1,5 @@
 /** Request ids, the request metric and one log line per request of the query API (infra/observability). */
-import type { RouteTable } from '@tidemark/observability';
-import { requestObserver as observeRequests } from '@tidemark/observability';
+import type { RequestObserverOptions, RouteTable } from '@tidemark/observability';
 import type { Logger } from 'pino';
 import type { QueryMetrics } from '../metrics';
 
@@ -13,10 +12,10 @@ const ROUTES: RouteTable = [
   [/^\/openapi\.json$/, '/openapi.json'],
 ];
 
-export function requestObserver(metrics: QueryMetrics, logger: Logger) {
-  return observeRequests({
+export function requestObserverOptions(metrics: QueryMetrics, logger: Logger): RequestObserverOptions {
+  return {
     routes: ROUTES,
     logger,
     observe: (labels, seconds) => metrics.requestSeconds.observe(labels, seconds),
-  });
+  };
 }
