@@ -81,7 +81,7 @@ export interface Platform {
   /** In-process processors (processorMode 'in-process'). */
   processors: CommandProcessor[];
   /** Processor child processes (processorMode 'child'). */
-  processorChildren: { context: string; pid: number | undefined }[];
+  processorChildren: { context: string; pid: number | undefined; metricsUrl: string | undefined }[];
   projectors: ProjectorSet | undefined;
   /** Prometheus endpoint of the in-process projectors (lag per partition, apply rate, dead letters). */
   projectorMetrics: string | undefined;
@@ -142,9 +142,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if (!broker) throw new Error('the platform needs the broker component');
     const processors: CommandProcessor[] = [];
     const processorChildren: Platform['processorChildren'] = [];
-    for (const context of contexts) {
+    for (const [index, context] of contexts.entries()) {
       if (options.processorMode === 'child') {
         const settings = options.processor ?? {};
+        // Each processor process serves its own /metrics, after the broker's and the projectors' ports (0 picks one).
+        const metricsPort =
+          options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 2 + index : 0;
         const child = await startServiceChild({
           service: 'processor',
           args: [
@@ -154,7 +157,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             context.name,
             '--partitions',
             String(options.partitions ?? 8),
-            '--metrics-port=-1',
+            `--metrics-port=${metricsPort}`,
             ...(settings.sessionTimeoutMs ? ['--session-timeout-ms', String(settings.sessionTimeoutMs)] : []),
             ...(settings.heartbeatIntervalMs
               ? ['--heartbeat-interval-ms', String(settings.heartbeatIntervalMs)]
@@ -166,7 +169,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           logger: options.logger,
         });
         options.logger.info({ pid: child.pid, context: context.name }, 'processor process ready');
-        processorChildren.push({ context: context.name, pid: child.pid });
+        processorChildren.push({ context: context.name, pid: child.pid, metricsUrl: child.metricsUrl });
         stops.push(() => child.stop());
         continue;
       }

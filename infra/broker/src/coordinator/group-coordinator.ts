@@ -27,6 +27,9 @@ import type {
 import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { Journal } from '../storage/journal';
 
+/** A session timer firing later than this saw a stalled event loop (see onSessionTimer). */
+export const SESSION_TIMER_STALL_MS = 50;
+
 /** Kafka's offset.metadata.max.bytes default. */
 const MAX_OFFSET_METADATA_LENGTH = 4096;
 /** Compact the offsets journal once this many records were appended since the last compaction... */
@@ -436,8 +439,29 @@ export class DiskGroupCoordinator implements GroupCoordinator {
 
   /** (Re)starts the member's session timer. */
   private touch(group: Group, member: Member): void {
+    this.armSession(group, member, member.sessionTimeoutMs);
+  }
+
+  private armSession(group: Group, member: Member, ms: number): void {
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
-    member.sessionTimer = this.timer(() => this.onSessionExpired(group, member), member.sessionTimeoutMs);
+    const deadline = Date.now() + ms;
+    member.sessionTimer = this.timer(() => this.onSessionTimer(group, member, deadline), ms);
+  }
+
+  /**
+   * A session timer that fires late means this event loop was blocked (the broker shares it with the platform
+   * in-process, or a long GC): timers run before pending socket reads, so heartbeats sent meanwhile may still be
+   * unread. The time the broker could not listen is not held against the member: the session is extended by it
+   * (at most one session) and expires only if no heartbeat is read by then. Kafka's network threads keep reading
+   * while its timers run; this is the single-threaded equivalent.
+   */
+  private onSessionTimer(group: Group, member: Member, deadline: number): void {
+    const late = Date.now() - deadline;
+    if (late > SESSION_TIMER_STALL_MS) {
+      this.armSession(group, member, Math.min(late, member.sessionTimeoutMs));
+      return;
+    }
+    this.onSessionExpired(group, member);
   }
 
   private onSessionExpired(group: Group, member: Member): void {

@@ -104,7 +104,7 @@ export async function runUp(argv: string[]): Promise<void> {
     for (const child of platform.processorChildren) {
       rows.push({
         component: 'processor',
-        endpoint: '-',
+        endpoint: child.metricsUrl ?? '-',
         pid: String(child.pid ?? 'child'),
         version: '',
         note: `group ${child.context}.processor, ${args.partitions} partitions`,
