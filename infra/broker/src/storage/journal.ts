@@ -13,9 +13,10 @@
  * After a failed write or fsync the journal is poisoned: the on-disk state is unknown, so every later
  * operation rejects.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SYNC_WRITE_MAX_BYTES } from './fs-util';
 
 export interface JournalOptions {
   /** Called with the duration of every fdatasync (metrics). */
@@ -186,6 +187,11 @@ function settle(op: Op, error: Error | null): void {
 
 async function writeAll(fd: FileHandle, data: Buffer): Promise<void> {
   let offset = 0;
+  if (data.length <= SYNC_WRITE_MAX_BYTES) {
+    // Appends are small: a synchronous write saves the thread-pool round trip (see SYNC_WRITE_MAX_BYTES).
+    while (offset < data.length) offset += writeSync(fd.fd, data, offset, data.length - offset);
+    return;
+  }
   while (offset < data.length) {
     const { bytesWritten } = await fd.write(data, offset, data.length - offset);
     offset += bytesWritten;
