@@ -36,10 +36,12 @@ export function zodIssues(error: {
 export class EventRegistry {
   private readonly byType = new Map<string, EventTypeDefinition>();
   /**
-   * Payloads this registry has read (validated and upcast to the latest version), by identity: reading one again
-   * (the projector runtime reads, then a projection reads the same payload) returns it without a second zod pass.
+   * Marks payloads this registry has read (validated and upcast to the latest version): reading one again (the
+   * projector runtime reads, then a projection reads the same payload) returns it without a second zod pass. A
+   * non-enumerable symbol property rather than a WeakMap: a million live WeakMap entries (ephemerons) made every
+   * garbage collection of a catching-up projector slower. Spread, JSON and deepEqual do not see it.
    */
-  private readonly readPayloads = new WeakMap<object, string>();
+  private readonly readMark = Symbol('tidemark.read');
 
   constructor(definitions: EventTypeDefinition[]) {
     for (const definition of definitions) {
@@ -85,7 +87,11 @@ export class EventRegistry {
 
   /** Reads a stored payload: validates it at its version, upcasts to the latest and validates again. */
   read(type: string, schemaVersion: number, payload: unknown): unknown {
-    if (typeof payload === 'object' && payload !== null && this.readPayloads.get(payload) === type) {
+    if (
+      typeof payload === 'object' &&
+      payload !== null &&
+      (payload as Record<symbol, unknown>)[this.readMark] === type
+    ) {
       return payload;
     }
     const definition = this.definition(type);
@@ -127,7 +133,9 @@ export class EventRegistry {
       }
       current = parsed.data;
     }
-    if (typeof current === 'object' && current !== null) this.readPayloads.set(current, type);
+    if (typeof current === 'object' && current !== null && Object.isExtensible(current)) {
+      Object.defineProperty(current, this.readMark, { value: type, enumerable: false });
+    }
     return current;
   }
 }

@@ -33,4 +33,17 @@ describe('EventRegistry.read', () => {
     assert.notEqual(registry.read('Other', 1, read), read);
     assert.deepEqual(registry.read('Other', 1, read), { name: 'a' });
   });
+
+  it('the read mark is invisible to keys, spread, JSON and deepEqual, and a frozen payload is read as usual', () => {
+    const read = registry.read('Named', 1, { name: 'a' }) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(read), ['name', 'locale']);
+    assert.deepStrictEqual({ ...read }, { name: 'a', locale: 'nl' });
+    assert.deepStrictEqual(read, { name: 'a', locale: 'nl' });
+    assert.equal(JSON.stringify(read), '{"name":"a","locale":"nl"}');
+    const frozen = Object.freeze({ name: 'b', locale: 'en' });
+    assert.deepEqual(registry.read('Named', 2, frozen), { name: 'b', locale: 'en' });
+    // A different registry does not take this one's mark for its own read.
+    const other = new EventRegistry([]);
+    assert.throws(() => other.read('Named', 2, read), /unknown event type/);
+  });
 });
