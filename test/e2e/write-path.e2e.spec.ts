@@ -173,31 +173,41 @@ describe('write path end to end: gateway, processor, broker', () => {
   });
 });
 
-describe('write path with the processor in its own process (as docker-compose runs it)', () => {
-  let platform: Platform;
-  before(async () => {
-    platform = await startTestPlatform({ processorMode: 'child', metricsPort: 0 });
-  });
-  after(async () => {
-    await platform.close();
-  });
-
-  test('commands are decided by the processor process, which serves its own /metrics', async () => {
-    const [child] = platform.processorChildren;
-    assert.ok(child?.pid, 'a processor process runs');
-    assert.notEqual(child.pid, process.pid);
-    const answer = await postCommand(platform.gateway.url, platform.apiKey, 'listings', {
-      type: 'PublishListing',
-      aggregateId: 'child-listing',
-      expectedVersion: 'new',
-      payload: publishPayload('child-seller', 1500),
+for (const processorMode of ['child', 'in-process'] as const) {
+  describe(`write path with the processor ${processorMode === 'child' ? 'in its own process' : 'in the platform process'}`, () => {
+    let platform: Platform;
+    before(async () => {
+      platform = await startTestPlatform({ processorMode, metricsPort: 0 });
     });
-    assert.equal(answer.status, 200);
-    assert.equal(answer.body.aggregateVersion, 1);
-    assert.match(child.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    const metrics = await (await fetch(child.metricsUrl as string)).text();
-    const accepted = /tidemark_processor_commands_total\{[^}]*status="accepted"[^}]*\} (\d+)/.exec(metrics);
-    assert.ok(accepted, 'the accepted-commands counter is exported');
-    assert.ok(Number(accepted[1]) >= 1);
+    after(async () => {
+      await platform.close();
+    });
+
+    test('commands are decided and the processor serves its own /metrics', async () => {
+      let metricsUrl: string | undefined;
+      if (processorMode === 'child') {
+        const [child] = platform.processorChildren;
+        assert.ok(child?.pid, 'a processor process runs');
+        assert.notEqual(child.pid, process.pid);
+        metricsUrl = child.metricsUrl;
+      } else {
+        const [processor] = platform.processors;
+        assert.ok(processor, 'a processor runs in the platform process');
+        metricsUrl = platform.processorMetrics.get(processor);
+      }
+      const answer = await postCommand(platform.gateway.url, platform.apiKey, 'listings', {
+        type: 'PublishListing',
+        aggregateId: `${processorMode}-listing`,
+        expectedVersion: 'new',
+        payload: publishPayload('mode-seller', 1500),
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.aggregateVersion, 1);
+      assert.match(metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const metrics = await (await fetch(metricsUrl as string)).text();
+      const accepted = /tidemark_processor_commands_total\{[^}]*status="accepted"[^}]*\} (\d+)/.exec(metrics);
+      assert.ok(accepted, 'the accepted-commands counter is exported');
+      assert.ok(Number(accepted[1]) >= 1);
+    });
   });
-});
+}

@@ -80,6 +80,8 @@ export interface Platform {
   gateway: RunningGateway;
   /** In-process processors (processorMode 'in-process'). */
   processors: CommandProcessor[];
+  /** The /metrics URL of each in-process processor (none when metrics are off). */
+  processorMetrics: ReadonlyMap<CommandProcessor, string>;
   /** Processor child processes (processorMode 'child'). */
   processorChildren: { context: string; pid: number | undefined; metricsUrl: string | undefined }[];
   projectors: ProjectorSet | undefined;
@@ -141,13 +143,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const broker = stack.endpoints.broker;
     if (!broker) throw new Error('the platform needs the broker component');
     const processors: CommandProcessor[] = [];
+    const processorMetrics = new Map<CommandProcessor, string>();
     const processorChildren: Platform['processorChildren'] = [];
     for (const [index, context] of contexts.entries()) {
+      // Each context's processor serves its own /metrics, after the broker's and the projectors' ports (0 picks one).
+      const metricsPort =
+        options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 2 + index : 0;
       if (options.processorMode === 'child') {
         const settings = options.processor ?? {};
-        // Each processor process serves its own /metrics, after the broker's and the projectors' ports (0 picks one).
-        const metricsPort =
-          options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 2 + index : 0;
         const child = await startServiceChild({
           service: 'processor',
           args: [
@@ -182,6 +185,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       });
       processors.push(processor);
       stops.push(() => processor.stop());
+      // In the platform's process too, the processor's metrics get their own endpoint, as in child mode.
+      if (metricsPort >= 0) {
+        const served = await serveMetrics(processor.registry, '127.0.0.1', metricsPort, () => true);
+        processorMetrics.set(processor, served.url);
+        stops.push(() => served.close());
+      }
     }
     const transport = await KafkaCommandTransport.start({
       brokers: [broker],
@@ -301,6 +310,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stack,
       gateway,
       processors,
+      processorMetrics,
       processorChildren,
       projectors,
       projectorMetrics,

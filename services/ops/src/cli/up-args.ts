@@ -64,8 +64,8 @@ Options:
   --memcached-port <n>     memcached port (default ${UP_DEFAULT_PORTS.memcached})
   --search-port <n>        Embedded Elasticsearch-API server port (default ${UP_DEFAULT_PORTS.search})
   --metrics-port <n>       Broker Prometheus /metrics port (default ${UP_DEFAULT_METRICS_PORT}; -1 disables it); the
-                           projectors' /metrics is on the next port, then one per processor process
-                           (--processor-mode child). The gateway and query API serve /metrics on their own ports
+                           projectors' /metrics is on the next port, then one per context's command processor.
+                           The gateway and query API serve /metrics on their own ports
   --gateway-port <n>       Command gateway HTTP port (default ${UP_DEFAULT_GATEWAY_PORT})
   --query-port <n>         Query API HTTP port (default ${UP_DEFAULT_QUERY_PORT}; needs the postgres component)
   --admin-port <n>         Admin API HTTP port (default ${UP_DEFAULT_ADMIN_PORT}; replay, diff, cutover, ... over HTTP)

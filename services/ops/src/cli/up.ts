@@ -113,7 +113,7 @@ export async function runUp(argv: string[]): Promise<void> {
     for (const processor of platform.processors) {
       rows.push({
         component: 'processor',
-        endpoint: '-',
+        endpoint: platform.processorMetrics.get(processor) ?? '-',
         pid: 'in-process',
         version: '',
         note: `group ${processor.consumerGroup}, ${processor.partitionCount} partitions`,
