@@ -14,10 +14,9 @@ export function closeFile(fd: number): Promise<void> {
   });
 }
 
-/** Writes all of `buf` at `position` (positional write, retried on short writes). */
 /**
  * Writes up to this many bytes with a synchronous write: a write into the page cache takes microseconds, while a
- * thread-pool round trip costs two context switches (a third of the broker's CPU under load on a 2-core VM).
+ * thread-pool round trip costs two context switches (a quarter of the broker's CPU under load on a 2-core VM).
  * Larger writes go through the thread pool so that the event loop is not held for long.
  */
 export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
@@ -40,6 +39,7 @@ export function writeAll(fd: number, buf: Buffer, position: number): Promise<voi
   return writeAllAsync(fd, buf, position);
 }
 
+/** Positional write in the thread pool, retried on short writes. */
 function writeAllAsync(fd: number, buf: Buffer, position: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (done: number): void => {
