@@ -333,6 +333,8 @@ async function abortQuietly(txn: Transaction): Promise<void> {
   }
 }
 
+/** The longest a rebuild runs without letting the event loop turn. */
+const REBUILD_SLICE_MS = 20;
 const REBUILD_READ_BYTES = 1024 * 1024;
 
 /** Latest snapshot of p, then the events and results written after it. */
@@ -350,8 +352,11 @@ async function rebuild(
 
   const eventsEnd = await reader.endOffset(topics.events, partition);
   let replayedEvents = 0;
-  // Read in 1 MiB chunks and yield to the event loop every few thousand events: the group heartbeats (and, in
-  // `tidemark up`, everything else in the process) keep running through a long rebuild.
+  // Read in 1 MiB chunks and yield to the event loop every REBUILD_SLICE_MS: the group heartbeats (and, in
+  // `tidemark up`, everything else in the process, the broker too) keep running through a long rebuild. A
+  // slice by time, not by count: on a loaded machine a few thousand events took hundreds of milliseconds, and a
+  // 1 s session then expired in a process whose broker could not read the heartbeats.
+  let sliceStarted = performance.now();
   await reader.read(
     topics.events,
     partition,
@@ -359,7 +364,10 @@ async function rebuild(
     eventsEnd,
     async (records) => {
       for (const [index, record] of records.entries()) {
-        if (index % 2_000 === 1_999) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (index % 64 === 63 && performance.now() - sliceStarted >= REBUILD_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStarted = performance.now();
+        }
         if (record.headers.type === GENESIS_EVENT_TYPE || !record.value) continue;
         const event = EventEnvelope.parse(JSON.parse(record.value.toString('utf8')));
         const id = event.aggregate.id;

@@ -454,6 +454,11 @@ export class DiskGroupCoordinator implements GroupCoordinator {
    * unread. The time the broker could not listen is not held against the member: the session is extended by it
    * (at most one session) and expires only if no heartbeat is read by then. Kafka's network threads keep reading
    * while its timers run; this is the single-threaded equivalent.
+   *
+   * A timer on time still expires the member only after this turn's socket reads: a stall that ended just past
+   * the deadline (less than the stall threshold) runs the member's own heartbeat timer in this same timers phase,
+   * and its heartbeat is read in the poll phase that follows. setImmediate runs after that poll phase; a
+   * heartbeat read there re-armed the session.
    */
   private onSessionTimer(group: Group, member: Member, deadline: number): void {
     const late = Date.now() - deadline;
@@ -461,7 +466,10 @@ export class DiskGroupCoordinator implements GroupCoordinator {
       this.armSession(group, member, Math.min(late, member.sessionTimeoutMs));
       return;
     }
-    this.onSessionExpired(group, member);
+    const fired = member.sessionTimer;
+    setImmediate(() => {
+      if (member.sessionTimer === fired) this.onSessionExpired(group, member);
+    });
   }
 
   private onSessionExpired(group: Group, member: Member): void {

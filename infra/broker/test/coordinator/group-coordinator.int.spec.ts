@@ -284,6 +284,33 @@ describe('DiskGroupCoordinator', async () => {
     }
   });
 
+  test('a stall that ends just past the deadline lets the heartbeat sent in that timers phase in first', async () => {
+    const gc = await open({ groupInitialRebalanceDelayMs: 50 });
+    try {
+      const { joins } = await formGroup(gc, 'g', 1, { sessionTimeoutMs: 200, rebalanceTimeoutMs: 2000 });
+      const member = joins[0] as JoinGroupOutput;
+      const heartbeat = () =>
+        gc.heartbeat({ groupId: 'g', generationId: 1, memberId: member.memberId, groupInstanceId: null });
+      // The stall ends 15 ms past the session's deadline (under the stall threshold, so the session timer counts
+      // as on time). The member's own heartbeat timer, due during the stall, runs in the same timers phase, and
+      // its heartbeat is read in the poll phase that follows (here: a check-phase callback queued by that timer).
+      const answer = await new Promise<number>((resolve) => {
+        setImmediate(() => {
+          assert.equal(heartbeat(), ErrorCode.NONE);
+          const until = Date.now() + 200 + 15;
+          setTimeout(() => setImmediate(() => resolve(heartbeat())), 150);
+          while (Date.now() < until) {
+            // blocked
+          }
+        });
+      });
+      assert.equal(answer, ErrorCode.NONE, 'the heartbeat read right after the stall keeps the member');
+      assert.equal(gc.describeGroup('g').members.length, 1);
+    } finally {
+      await gc.close();
+    }
+  });
+
   test('LeaveGroup removes the member and rebalances; the last one leaving empties the group, offsets stay', async () => {
     const gc = await open();
     try {
