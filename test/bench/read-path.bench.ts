@@ -38,7 +38,7 @@ import {
   listingSearchProjection,
   sellerStatsProjection,
 } from '@tidemark/listings-projections';
-import { PROJECTOR_NODE_FLAGS, projectorArgs } from '@tidemark/ops';
+import { PROJECTOR_NODE_FLAGS, projectorArgs, projectorEnv } from '@tidemark/ops';
 import { createElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
@@ -282,7 +282,7 @@ async function catchUpProcesses(
           metricsPort: -1,
         }),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'debug' } },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...projectorEnv(), TIDEMARK_LOG_LEVEL: 'debug' } },
     );
     let rest = '';
     child.stderr?.on('data', (chunk: Buffer) => {

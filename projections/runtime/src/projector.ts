@@ -237,11 +237,11 @@ function createMetrics(registry: Registry): Metrics {
   };
 }
 
-/** A dead letter's copy of the event: the envelope as it was in the log, or the text of an undecodable one. */
-function recordedEvent(record: { value: Buffer | null; decoded: boolean } | undefined): unknown {
-  if (!record?.value) return null;
-  const text = record.value.toString('utf8');
-  return record.decoded ? (JSON.parse(text) as unknown) : text;
+/** A dead letter's copy of the event: the parsed JSON when it decoded, else its text as it was in the log. */
+function recordedEvent(value: Buffer | null | undefined, decoded: boolean): unknown {
+  if (!value) return null;
+  const text = value.toString('utf8');
+  return decoded ? (JSON.parse(text) as unknown) : text;
 }
 
 function looksLikeEnvelope(value: unknown): value is EventEnvelope {
@@ -731,8 +731,9 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   ): Promise<number> {
     const started = process.hrtime.bigint();
     const records: FoldRecord[] = [];
-    // The records' bytes, for dead letters (which carry the event as it was in the log).
-    const values = new Map<number, { value: Buffer | null; decoded: boolean }>();
+    // The bytes of records that did not decode (a dead letter carries the event as it was in the log; those of
+    // decoded events are looked up in `messages` only when there are dead letters).
+    const undecodable = new Map<number, Buffer | null>();
     const keys = new Set<string>();
     for (const message of messages) {
       const headerType = headerString(message, 'type');
@@ -743,7 +744,6 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         const envelope = this.decodeValue(message.value);
         if (!this.eventTypes.has(envelope.type)) continue;
         records.push({ offset, type: envelope.type, event: envelope });
-        if (this.producer) values.set(offset, { value: message.value, decoded: true });
         try {
           for (const key of this.definition.keys(envelope)) keys.add(key);
         } catch {
@@ -755,7 +755,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
           type: headerType ?? 'unknown',
           error: error instanceof Error ? error : new Error(String(error)),
         });
-        values.set(offset, { value: message.value, decoded: false });
+        undecodable.set(offset, message.value);
       }
     }
     const decoded = process.hrtime.bigint();
@@ -766,6 +766,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const labels = this.partitionLabels(partition);
     if (result.deadLetters.length > 0 && this.producer) {
       const at = new Date().toISOString();
+      const logged = new Map(messages.map((m) => [Number(m.offset), m.value]));
       await this.producer.send({
         topic: this.deadLetterTopic,
         acks: -1,
@@ -779,7 +780,9 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
             error: d.error,
             ...(d.parkedBehind !== undefined ? { parkedBehind: d.parkedBehind } : {}),
             at,
-            event: recordedEvent(values.get(d.offset)),
+            event: undecodable.has(d.offset)
+              ? recordedEvent(undecodable.get(d.offset), false)
+              : recordedEvent(logged.get(d.offset), true),
           };
           return { partition, key: `${partition}:${d.offset}`, value: JSON.stringify(record) };
         }),

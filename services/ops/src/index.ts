@@ -5,4 +5,4 @@ export * from './contexts';
 export * from './platform';
 export * from './projection-ops';
 export * from './read-path';
-export { PROJECTOR_NODE_FLAGS } from './service-child';
+export { PROJECTOR_GLIBC_TUNABLES, PROJECTOR_NODE_FLAGS, projectorEnv } from './service-child';

@@ -32,7 +32,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
 import { contextByName, PROJECTIONS } from './contexts';
-import { PROJECTOR_NODE_FLAGS, startServiceChild } from './service-child';
+import { PROJECTOR_NODE_FLAGS, projectorEnv, startServiceChild } from './service-child';
 import type { StoreEndpoints } from './sinks';
 import { openSink } from './sinks';
 
@@ -505,6 +505,7 @@ export async function startProjectorChild(
   const child = await startServiceChild({
     service: 'projector',
     nodeFlags: PROJECTOR_NODE_FLAGS,
+    env: projectorEnv(),
     args: projectorArgs(options),
     logger: options.logger,
     startTimeoutMs: options.startTimeoutMs,
