@@ -66,6 +66,22 @@ describe('DiskGroupCoordinator', async () => {
     return { joins, leader, syncs };
   }
 
+  /** A long synchronous step in a process the broker shares. */
+  function blockEventLoop(ms: number): void {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // blocked
+    }
+  }
+
+  /** A group of one member with a 200 ms session; returns that member's heartbeat. */
+  async function oneMemberGroup(gc: DiskGroupCoordinator): Promise<() => number> {
+    const { joins } = await formGroup(gc, 'g', 1, { sessionTimeoutMs: 200, rebalanceTimeoutMs: 2000 });
+    const member = joins[0] as JoinGroupOutput;
+    return () =>
+      gc.heartbeat({ groupId: 'g', generationId: 1, memberId: member.memberId, groupInstanceId: null });
+  }
+
   test('three members join: one generation, one leader, assignments after the leader syncs', async () => {
     const gc = await open({ groupInitialRebalanceDelayMs: 100 });
     try {
@@ -256,19 +272,13 @@ describe('DiskGroupCoordinator', async () => {
   test('a stalled event loop does not expire a member whose heartbeat waits unread behind the stall', async () => {
     const gc = await open({ groupInitialRebalanceDelayMs: 50 });
     try {
-      const { joins } = await formGroup(gc, 'g', 1, { sessionTimeoutMs: 200, rebalanceTimeoutMs: 2000 });
-      const member = joins[0] as JoinGroupOutput;
-      const heartbeat = () =>
-        gc.heartbeat({ groupId: 'g', generationId: 1, memberId: member.memberId, groupInstanceId: null });
+      const heartbeat = await oneMemberGroup(gc);
       // The loop is blocked past the session (a long synchronous step in a process the broker shares). The
       // heartbeat the client sent meanwhile is read after the timers phase, as socket data is: in a check-phase
       // callback scheduled behind the stall.
       const answer = await new Promise<number>((resolve) => {
         setImmediate(() => {
-          const until = Date.now() + 400;
-          while (Date.now() < until) {
-            // blocked
-          }
+          blockEventLoop(400);
           setImmediate(() => resolve(heartbeat()));
         });
       });
@@ -287,21 +297,15 @@ describe('DiskGroupCoordinator', async () => {
   test('a stall that ends just past the deadline lets the heartbeat sent in that timers phase in first', async () => {
     const gc = await open({ groupInitialRebalanceDelayMs: 50 });
     try {
-      const { joins } = await formGroup(gc, 'g', 1, { sessionTimeoutMs: 200, rebalanceTimeoutMs: 2000 });
-      const member = joins[0] as JoinGroupOutput;
-      const heartbeat = () =>
-        gc.heartbeat({ groupId: 'g', generationId: 1, memberId: member.memberId, groupInstanceId: null });
+      const heartbeat = await oneMemberGroup(gc);
       // The stall ends 15 ms past the session's deadline (under the stall threshold, so the session timer counts
       // as on time). The member's own heartbeat timer, due during the stall, runs in the same timers phase, and
       // its heartbeat is read in the poll phase that follows (here: a check-phase callback queued by that timer).
       const answer = await new Promise<number>((resolve) => {
         setImmediate(() => {
           assert.equal(heartbeat(), ErrorCode.NONE);
-          const until = Date.now() + 200 + 15;
           setTimeout(() => setImmediate(() => resolve(heartbeat())), 150);
-          while (Date.now() < until) {
-            // blocked
-          }
+          blockEventLoop(200 + 15);
         });
       });
       assert.equal(answer, ErrorCode.NONE, 'the heartbeat read right after the stall keeps the member');
