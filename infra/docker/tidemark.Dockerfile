@@ -25,8 +25,8 @@ ENV NODE_ENV=production
 # and fewer scavenges made catch-up ~15% faster (BENCHMARKS.md, read path). `tidemark up` gives its projector
 # children the same flag.
 ENV NODE_OPTIONS=--max-semi-space-size=64
-# glibc malloc on transparent huge pages, keeping freed heap for reuse: a catching-up projector page-faulted half a
-# million times per million events (fresh 64 MB fetch buffers, a growing and shrinking heap); `tidemark up` gives
+# glibc malloc on transparent huge pages, keeping freed heap for reuse: a catching-up projector page-faulted ~400,000
+# times per million events (fresh 64 MB fetch buffers, a growing and shrinking heap); `tidemark up` gives
 # its projector children the same (services/ops/src/service-child.ts). The other services only keep a little more
 # memory resident. (`--min-semi-space-size`, which `tidemark up` adds too, is not allowed in NODE_OPTIONS.)
 ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=536870912:glibc.malloc.top_pad=67108864

@@ -20,11 +20,11 @@ export const PROJECTOR_NODE_FLAGS: readonly string[] = [
 /**
  * glibc malloc settings of a projector process (read by the dynamic loader, so they must be in the environment
  * the process starts with). Each fetch response is one buffer of up to 64 MB (kafkajs joins the socket's chunks),
- * which malloc maps fresh every time, and V8's old space grows and shrinks with every batch: half a million page
+ * which malloc maps fresh every time, and V8's old space grows and shrinks with every batch: ~400,000 page
  * faults per million events, each expensive on a virtual machine. Transparent huge pages (where the kernel allows
  * them on request) fault 2 MB at a time, and a high trim threshold keeps freed heap memory for the next batch
- * instead of handing it back. Together with the fixed young generation: page faults -43%, catch-up ~+19% in the
- * median of eight paired runs (BENCHMARKS.md, read path). The cost is resident memory (up to ~512 MB kept).
+ * instead of handing it back. Together with the fixed young generation: page faults -40%, catch-up +10% in the
+ * medians of paired runs (BENCHMARKS.md, read path). The cost is resident memory (up to ~512 MB kept).
  */
 export const PROJECTOR_GLIBC_TUNABLES =
   'glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=536870912:glibc.malloc.top_pad=67108864';
