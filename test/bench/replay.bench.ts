@@ -167,8 +167,13 @@ class LiveTraffic {
     let word = '';
     let version = 0;
     let price = 1000;
+    // After a failed command the client starts over with a new listing. Ids come from `i`, which only grows: a
+    // command that failed for the client (202 pending, a timeout) may still have been applied, and publishing
+    // the same id again would be refused as a conflict forever.
+    let republish = false;
     for (let i = 0; !this.stopped; i++) {
-      const publish = i % 5 === 0;
+      const publish = republish || i % 5 === 0;
+      republish = false;
       if (publish) {
         listing = `rb-${run}-${client}-${i}`;
         word = `rbw${run}x${client}x${i}`;
@@ -205,7 +210,7 @@ class LiveTraffic {
       );
       if (answer.status !== 200) {
         this.commandErrors++;
-        i = 4;
+        republish = true;
         continue;
       }
       this.commands++;

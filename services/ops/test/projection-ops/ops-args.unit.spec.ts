@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseDuration, resolveCommon } from '../../src/cli/ops-args';
-import { UsageError } from '../../src/cli/usage-error';
+import { parseDuration } from '../../src/cli/ops-args';
 import { formatProgress, formatReplaySummary, RateMeter } from '../../src/projection-ops/progress';
 
 describe('parseDuration', () => {
@@ -24,90 +20,6 @@ describe('parseDuration', () => {
     for (const bad of ['', 'ten', '10 m', '-5s', '10x', 'm10', '5s3']) {
       assert.throws(() => parseDuration(bad), /not a duration/, bad);
     }
-  });
-});
-
-describe('resolveCommon', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tidemark-ops-args-'));
-  const endpoints = join(dir, 'endpoints.json');
-  writeFileSync(
-    endpoints,
-    JSON.stringify({
-      gateway: 'http://127.0.0.1:18080',
-      broker: '127.0.0.1:19092',
-      postgres: 'postgres://tidemark:tidemark@127.0.0.1:15432/tidemark',
-      redis: 'redis://127.0.0.1:16379',
-      memcached: '127.0.0.1:21211',
-      search: 'http://127.0.0.1:19200',
-      apiKey: 'tdk_x',
-    }),
-  );
-
-  test('--endpoints (a file or its data dir) gives every URL', () => {
-    for (const location of [endpoints, dir]) {
-      const { connection } = resolveCommon({ endpoints: location }, {});
-      assert.deepEqual(connection.brokers, ['127.0.0.1:19092']);
-      assert.deepEqual(connection.stores, {
-        postgres: 'postgres://tidemark:tidemark@127.0.0.1:15432/tidemark',
-        redis: 'redis://127.0.0.1:16379',
-        memcached: '127.0.0.1:21211',
-        elasticsearch: 'http://127.0.0.1:19200',
-      });
-      assert.equal(connection.context, 'listings');
-      assert.equal(connection.partitions, undefined, 'read from the broker later');
-    }
-  });
-
-  test('a flag wins over --endpoints, which wins over the environment', () => {
-    const env = { TIDEMARK_BROKERS: 'env:1', TIDEMARK_REDIS_URL: 'redis://env:1', TIDEMARK_PARTITIONS: '4' };
-    const { connection } = resolveCommon({ endpoints, brokers: 'flag:1,flag:2' }, env);
-    assert.deepEqual(connection.brokers, ['flag:1', 'flag:2']);
-    assert.equal(connection.stores.redis, 'redis://127.0.0.1:16379');
-    assert.equal(connection.partitions, 4);
-  });
-
-  test('the environment alone works (the admin API variables)', () => {
-    const { connection, actor, reason } = resolveCommon(
-      { actor: 'alice', reason: 'fix prices' },
-      {
-        TIDEMARK_BROKERS: 'kafka-1:9092,kafka-2:9092',
-        TIDEMARK_POSTGRES_URL: 'postgres://u:p@pg:5432/db',
-        TIDEMARK_MEMCACHED_SERVERS: 'mc:11211',
-        TIDEMARK_CONTEXT: 'listings',
-      },
-    );
-    assert.deepEqual(connection.brokers, ['kafka-1:9092', 'kafka-2:9092']);
-    assert.equal(connection.stores.memcached, 'mc:11211');
-    assert.equal(actor, 'alice');
-    assert.equal(reason, 'fix prices');
-  });
-
-  test('the actor defaults to cli:<os user>', () => {
-    const { actor } = resolveCommon({ endpoints }, {});
-    assert.match(actor, /^cli:.+/);
-  });
-
-  test('missing or bad settings are usage errors naming them', () => {
-    assert.throws(
-      () => resolveCommon({}, {}),
-      (e: unknown) => e instanceof UsageError && /--brokers/.test(e.message),
-    );
-    assert.throws(
-      () => resolveCommon({ endpoints, partitions: 'many' }, {}),
-      (e: unknown) => e instanceof UsageError && /TIDEMARK_PARTITIONS/.test(e.message),
-    );
-    assert.throws(
-      () => resolveCommon({ endpoints, postgres: 'http://nope' }, {}),
-      (e: unknown) => e instanceof UsageError && /TIDEMARK_POSTGRES_URL/.test(e.message),
-    );
-    assert.throws(
-      () => resolveCommon({ endpoints: join(dir, 'missing') }, {}),
-      (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message),
-    );
-    assert.throws(
-      () => resolveCommon({ endpoints, context: 'nowhere' }, {}),
-      (e: unknown) => e instanceof UsageError && /unknown context/.test(e.message),
-    );
   });
 });
 
