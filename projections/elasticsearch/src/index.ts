@@ -18,8 +18,5 @@ export {
   type ElasticsearchProjectionDefinition,
   type ElasticsearchSink,
   type ElasticsearchSinkOptions,
-  type SearchFieldMapping,
-  type SearchFieldType,
-  type SearchSettings,
   viewMappings,
 } from './sink';

@@ -25,32 +25,9 @@ import {
   META_MAPPINGS,
 } from './naming';
 
-export type SearchFieldType =
-  | 'text'
-  | 'keyword'
-  | 'long'
-  | 'integer'
-  | 'double'
-  | 'float'
-  | 'date'
-  | 'boolean';
-
-/** One mapped field of a view's documents; `fields` are multi-fields (e.g. `title.raw` as a keyword). */
-export interface SearchFieldMapping {
-  type: SearchFieldType;
-  fields?: Record<string, { type: SearchFieldType }>;
-  format?: string;
-}
-
-/** What a projection says about its Elasticsearch index (an optional extra on the definition). */
-export interface SearchSettings {
-  /** Top-level document fields to index; others stay in `_source` only. */
-  mappings: Record<string, SearchFieldMapping>;
-}
-
-/** A projection definition that may carry `search` mappings (the runtime's type stays as it is). */
+/** A projection definition whose `search` mappings (the SDK's) say how the view's documents are indexed. */
 export type ElasticsearchProjectionDefinition<D extends ProjectionDocument = ProjectionDocument> =
-  ProjectionDefinition<D> & { readonly search?: SearchSettings };
+  ProjectionDefinition<D>;
 
 export interface ElasticsearchSinkOptions {
   /** http://host:port; used to create a client the sink owns (closed on close()). */

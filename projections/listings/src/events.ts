@@ -1,12 +1,9 @@
-/**
- * Reading listings events inside a projection. Payloads are read through the context's event registry, which
- * validates them at their schema version and upcasts old versions (ListingPublished v1 has no currency), so the
- * folds only ever see the latest shape. A payload that does not read throws: a poison event, which the
- * projection's failure policy deals with.
- */
+/** The listings events as the projections see them: typed envelopes, payloads in their latest schema version. */
 import type { ListingEvent, ListingEventType } from '@tidemark/listings';
-import { listingEvents } from '@tidemark/listings';
-import type { EventEnvelope } from '@tidemark/schemas';
+import type { TypedEvent } from '@tidemark/sdk';
+
+/** An envelope of one of the listings events (the runtime has read its payload through the registry). */
+export type ListingEventEnvelope = TypedEvent<ListingEvent>;
 
 export const LISTING_EVENT_TYPES: readonly ListingEventType[] = [
   'ListingPublished',
@@ -15,14 +12,3 @@ export const LISTING_EVENT_TYPES: readonly ListingEventType[] = [
   'ListingWithdrawn',
   'ListingSold',
 ];
-
-export function isListingEventType(type: string): type is ListingEventType {
-  return (LISTING_EVENT_TYPES as readonly string[]).includes(type);
-}
-
-/** The event's payload in its latest schema version, or undefined for a type this context does not have. */
-export function readListingEvent(event: EventEnvelope): ListingEvent | undefined {
-  if (!isListingEventType(event.type)) return undefined;
-  const payload = listingEvents.read(event.type, event.schemaVersion, event.payload);
-  return { type: event.type, payload } as ListingEvent;
-}

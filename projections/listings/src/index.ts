@@ -1,4 +1,5 @@
-export { isListingEventType, LISTING_EVENT_TYPES, readListingEvent } from './events';
+export type { ListingEventEnvelope } from './events';
+export { LISTING_EVENT_TYPES } from './events';
 export type {
   ListingCard,
   ListingDetail,
@@ -28,7 +29,8 @@ export {
   SELLER_STATS_PROJECTION,
   sellerStatsProjection,
 } from './projections';
-export type { ListingSearchDocument, ListingSearchProjection } from './search';
+export { listingQueries } from './queries';
+export type { ListingSearchDocument } from './search';
 export {
   applyListingSearch,
   createListingSearchProjection,
@@ -37,3 +39,14 @@ export {
   listingSearchProjection,
   searchDocumentFromDetail,
 } from './search';
+
+import { listingCardProjection, listingDetailProjection, sellerStatsProjection } from './projections';
+import { listingSearchProjection } from './search';
+
+/** The listings projections at the versions a fresh deployment starts with. */
+export const listingProjectionSet = [
+  listingDetailProjection,
+  sellerStatsProjection,
+  listingCardProjection,
+  listingSearchProjection,
+] as const;

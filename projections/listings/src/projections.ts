@@ -3,10 +3,11 @@
  * counters and Memcached listing cards. Pure: each is a fold of the listings events, with no I/O.
  */
 import type { Location } from '@tidemark/listings';
-import { LISTINGS_CONTEXT_NAME } from '@tidemark/listings';
-import type { FailurePolicy, ProjectionDefinition, SideEffect } from '@tidemark/projection-runtime';
-import type { EventEnvelope } from '@tidemark/schemas';
-import { LISTING_EVENT_TYPES, readListingEvent } from './events';
+import { listingsContext } from '@tidemark/listings';
+import type { FailurePolicy, ProjectionDefinition, SideEffect } from '@tidemark/sdk';
+import { defineProjection } from '@tidemark/sdk';
+import type { ListingEventEnvelope } from './events';
+import { LISTING_EVENT_TYPES } from './events';
 
 export const LISTING_DETAIL_PROJECTION = 'listing-detail';
 export const SELLER_STATS_PROJECTION = 'seller-stats';
@@ -73,28 +74,24 @@ export interface ListingProjectionOptions {
   failurePolicy?: FailurePolicy;
 }
 
-const aggregateKey = (event: EventEnvelope): string[] => [event.aggregate.id];
-
 /**
  * An event at or below the document's aggregate version was applied already: keep the document. Sinks refuse
  * stale writes by position already; this also makes the fold itself idempotent.
  */
-const alreadyApplied = (current: { version: number } | null, event: EventEnvelope) =>
+const alreadyApplied = (current: { version: number } | null, event: ListingEventEnvelope) =>
   current !== null && event.version <= current.version;
 
 /** The detail fold. Events are facts: they apply whatever the status (the decider only emits valid ones). */
 export function applyListingDetail(
   current: ListingDetail | null,
-  event: EventEnvelope,
+  event: ListingEventEnvelope,
 ): ListingDetail | null {
   if (alreadyApplied(current, event)) return current;
-  const read = readListingEvent(event);
-  if (!read) return current;
   const stamp = { version: event.version, updatedAt: event.occurredAt };
-  if (read.type === 'ListingPublished') {
+  if (event.type === 'ListingPublished') {
     // A listing is published once; a second ListingPublished (never emitted) does not reset it.
     if (current) return { ...current, ...stamp };
-    const { sellerId, title, description, category, priceCents, currency, location } = read.payload;
+    const { sellerId, title, description, category, priceCents, currency, location } = event.payload;
     return {
       id: event.aggregate.id,
       sellerId,
@@ -112,11 +109,11 @@ export function applyListingDetail(
   }
   // An event for a listing never published (impossible from the decider): nothing to show.
   if (!current) return null;
-  switch (read.type) {
+  switch (event.type) {
     case 'PriceChanged':
-      return { ...current, ...stamp, priceCents: read.payload.priceCents, currency: read.payload.currency };
+      return { ...current, ...stamp, priceCents: event.payload.priceCents, currency: event.payload.currency };
     case 'DetailsUpdated': {
-      const { title, description, location } = read.payload;
+      const { title, description, location } = event.payload;
       return {
         ...current,
         ...stamp,
@@ -126,7 +123,7 @@ export function applyListingDetail(
       };
     }
     case 'ListingWithdrawn': {
-      const { reason } = read.payload;
+      const { reason } = event.payload;
       return {
         ...current,
         ...stamp,
@@ -135,7 +132,7 @@ export function applyListingDetail(
       };
     }
     case 'ListingSold': {
-      const { buyerId, priceCents } = read.payload;
+      const { buyerId, priceCents } = event.payload;
       return {
         ...current,
         ...stamp,
@@ -168,13 +165,14 @@ export function cardFromDetail(detail: ListingDetail | null): ListingCard | null
 }
 
 /** The card fold: its own fold over the events (not through the detail), kept equal to cardFromDetail by tests. */
-export function applyListingCard(current: ListingCard | null, event: EventEnvelope): ListingCard | null {
+export function applyListingCard(
+  current: ListingCard | null,
+  event: ListingEventEnvelope,
+): ListingCard | null {
   if (alreadyApplied(current, event)) return current;
-  const read = readListingEvent(event);
-  if (!read) return current;
-  if (read.type === 'ListingPublished') {
+  if (event.type === 'ListingPublished') {
     if (current) return { ...current, version: event.version };
-    const { title, category, priceCents, currency, location } = read.payload;
+    const { title, category, priceCents, currency, location } = event.payload;
     return {
       id: event.aggregate.id,
       title,
@@ -189,11 +187,11 @@ export function applyListingCard(current: ListingCard | null, event: EventEnvelo
   }
   if (!current) return null;
   const version = event.version;
-  switch (read.type) {
+  switch (event.type) {
     case 'PriceChanged':
-      return { ...current, version, priceCents: read.payload.priceCents, currency: read.payload.currency };
+      return { ...current, version, priceCents: event.payload.priceCents, currency: event.payload.currency };
     case 'DetailsUpdated': {
-      const { title, location } = read.payload;
+      const { title, location } = event.payload;
       return {
         ...current,
         version,
@@ -229,26 +227,25 @@ function addValue(values: Record<string, number>, currency: string, delta: numbe
  */
 export function applySellerStats(
   current: SellerStats | null,
-  event: EventEnvelope,
+  event: ListingEventEnvelope,
   key: string,
 ): SellerStats | null {
-  const read = readListingEvent(event);
-  if (!read || read.type === 'DetailsUpdated') return current;
+  if (event.type === 'DetailsUpdated') return current;
   const stats = current ?? emptySellerStats(key);
-  switch (read.type) {
+  switch (event.type) {
     case 'ListingPublished':
       return {
         ...stats,
         activeListings: stats.activeListings + 1,
-        askingValueCents: addValue(stats.askingValueCents, read.payload.currency, read.payload.priceCents),
+        askingValueCents: addValue(stats.askingValueCents, event.payload.currency, event.payload.priceCents),
       };
     case 'PriceChanged':
       return {
         ...stats,
         askingValueCents: addValue(
           stats.askingValueCents,
-          read.payload.currency,
-          read.payload.priceCents - read.payload.previousPriceCents,
+          event.payload.currency,
+          event.payload.priceCents - event.payload.previousPriceCents,
         ),
       };
     case 'ListingWithdrawn':
@@ -256,7 +253,7 @@ export function applySellerStats(
         ...stats,
         activeListings: stats.activeListings - 1,
         withdrawnListings: stats.withdrawnListings + 1,
-        askingValueCents: addValue(stats.askingValueCents, read.payload.currency, -read.payload.priceCents),
+        askingValueCents: addValue(stats.askingValueCents, event.payload.currency, -event.payload.priceCents),
       };
     case 'ListingSold':
       return {
@@ -265,8 +262,8 @@ export function applySellerStats(
         soldListings: stats.soldListings + 1,
         askingValueCents: addValue(
           stats.askingValueCents,
-          read.payload.currency,
-          -read.payload.askingPriceCents,
+          event.payload.currency,
+          -event.payload.askingPriceCents,
         ),
       };
     default:
@@ -292,16 +289,6 @@ export function mergeSellerStats(parts: readonly SellerStats[]): SellerStats {
   return merged;
 }
 
-/** The seller a stats event counts for, read without validating (keys() must not throw; apply() validates). */
-function sellerKey(event: EventEnvelope): string[] {
-  const payload = event.payload;
-  if (payload && typeof payload === 'object' && 'sellerId' in payload) {
-    const sellerId = (payload as { sellerId: unknown }).sellerId;
-    if (typeof sellerId === 'string' && sellerId.length > 0) return [sellerId];
-  }
-  return [];
-}
-
 /** Kind of the side effect that tells a seller their listing sold. */
 export const LISTING_SOLD_NOTIFICATION = 'notify-seller.listing-sold';
 
@@ -309,11 +296,9 @@ export const LISTING_SOLD_NOTIFICATION = 'notify-seller.listing-sold';
  * Side effects of the detail projection: a sold listing notifies its seller (once per ListingSold, whichever
  * version of the projection is active; the outbox keys it by event position and `key`).
  */
-export function listingDetailEffects(event: EventEnvelope): SideEffect[] {
+export function listingDetailEffects(event: ListingEventEnvelope): SideEffect[] {
   if (event.type !== 'ListingSold') return [];
-  const read = readListingEvent(event);
-  if (read?.type !== 'ListingSold') return [];
-  const { sellerId, buyerId, priceCents, currency } = read.payload;
+  const { sellerId, buyerId, priceCents, currency } = event.payload;
   return [
     {
       kind: LISTING_SOLD_NOTIFICATION,
@@ -324,54 +309,50 @@ export function listingDetailEffects(event: EventEnvelope): SideEffect[] {
 }
 
 const base = (options: ListingProjectionOptions = {}) => ({
-  context: LISTINGS_CONTEXT_NAME,
+  context: listingsContext,
   version: options.version ?? 1,
   failurePolicy: options.failurePolicy ?? ('stop' as FailurePolicy),
+  events: LISTING_EVENT_TYPES,
 });
 
 export function createListingDetailProjection(
   options?: ListingProjectionOptions,
 ): ProjectionDefinition<ListingDetail> {
-  return {
+  return defineProjection({
     ...base(options),
     name: LISTING_DETAIL_PROJECTION,
     store: 'postgres',
-    keyScope: 'aggregate',
-    eventTypes: LISTING_EVENT_TYPES,
     indexes: ['sellerId', 'category', 'status'],
-    keys: aggregateKey,
-    apply: (current, event) => applyListingDetail(current, event),
+    apply: applyListingDetail,
     effects: listingDetailEffects,
-  };
+  });
 }
 
 export function createSellerStatsProjection(
   options?: ListingProjectionOptions,
 ): ProjectionDefinition<SellerStats> {
-  return {
+  return defineProjection({
     ...base(options),
     name: SELLER_STATS_PROJECTION,
     store: 'redis',
     keyScope: 'all',
-    eventTypes: ['ListingPublished', 'PriceChanged', 'ListingWithdrawn', 'ListingSold'],
-    keys: sellerKey,
+    events: ['ListingPublished', 'PriceChanged', 'ListingWithdrawn', 'ListingSold'],
+    // Every stats event carries the seller it counts for.
+    key: (event) => event.payload.sellerId,
     apply: applySellerStats,
     merge: mergeSellerStats,
-  };
+  });
 }
 
 export function createListingCardProjection(
   options?: ListingProjectionOptions,
 ): ProjectionDefinition<ListingCard> {
-  return {
+  return defineProjection({
     ...base(options),
     name: LISTING_CARD_PROJECTION,
     store: 'memcached',
-    keyScope: 'aggregate',
-    eventTypes: LISTING_EVENT_TYPES,
-    keys: aggregateKey,
-    apply: (current, event) => applyListingCard(current, event),
-  };
+    apply: applyListingCard,
+  });
 }
 
 export interface ListingProjections {

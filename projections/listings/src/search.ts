@@ -4,9 +4,10 @@
  * flat document, so search and detail can never disagree on what an event does.
  */
 
-import { LISTINGS_CONTEXT_NAME } from '@tidemark/listings';
-import type { ProjectionDefinition } from '@tidemark/projection-runtime';
-import type { EventEnvelope } from '@tidemark/schemas';
+import { listingsContext } from '@tidemark/listings';
+import type { ProjectionDefinition, SearchMappings } from '@tidemark/sdk';
+import { date, defineProjection, integer, keyword, long, text } from '@tidemark/sdk';
+import type { ListingEventEnvelope } from './events';
 import { LISTING_EVENT_TYPES } from './events';
 import type { ListingDetail, ListingProjectionOptions, ListingViewStatus } from './projections';
 import { applyListingDetail } from './projections';
@@ -32,34 +33,26 @@ export type ListingSearchDocument = {
   version: number;
 };
 
-type SearchFieldType = 'text' | 'keyword' | 'long' | 'integer' | 'date';
-
 /**
- * The projection plus its index mappings (structurally what @tidemark/projection-elasticsearch's
- * ElasticsearchProjectionDefinition reads; this package does not depend on the sink).
+ * The index mappings: full text (standard analysis) over title and description; the filters' keyword fields
+ * carry a lowercase multi-field (`city.lowercase`), so `city=berlin` finds Berlin while facets keep the case.
  */
-export type ListingSearchProjection = ProjectionDefinition<ListingSearchDocument> & {
-  readonly search: {
-    mappings: Record<string, { type: SearchFieldType; fields?: Record<string, { type: SearchFieldType }> }>;
-  };
-};
-
-export const LISTING_SEARCH_MAPPINGS: ListingSearchProjection['search']['mappings'] = {
-  id: { type: 'keyword' },
-  sellerId: { type: 'keyword' },
+export const LISTING_SEARCH_MAPPINGS: SearchMappings<ListingSearchDocument> = {
+  id: keyword(),
+  sellerId: keyword(),
   // `title.raw`: exact title, for sorting or exact matches.
-  title: { type: 'text', fields: { raw: { type: 'keyword' } } },
-  description: { type: 'text' },
-  category: { type: 'keyword' },
-  priceCents: { type: 'long' },
-  currency: { type: 'keyword' },
-  city: { type: 'keyword' },
-  country: { type: 'keyword' },
-  postalCode: { type: 'keyword' },
-  status: { type: 'keyword' },
-  publishedAt: { type: 'date' },
-  updatedAt: { type: 'date' },
-  version: { type: 'integer' },
+  title: text({ raw: true }),
+  description: text(),
+  category: keyword({ normalizer: 'lowercase' }),
+  priceCents: long(),
+  currency: keyword(),
+  city: keyword({ normalizer: 'lowercase' }),
+  country: keyword({ normalizer: 'lowercase' }),
+  postalCode: keyword(),
+  status: keyword(),
+  publishedAt: date(),
+  updatedAt: date(),
+  version: integer(),
 };
 
 export function searchDocumentFromDetail(detail: ListingDetail): ListingSearchDocument;
@@ -94,7 +87,7 @@ function detailFromSearch(doc: ListingSearchDocument): ListingDetail {
 /** The search fold: the detail fold over the flat document. */
 export function applyListingSearch(
   current: ListingSearchDocument | null,
-  event: EventEnvelope,
+  event: ListingEventEnvelope,
 ): ListingSearchDocument | null {
   const before = current ? detailFromSearch(current) : null;
   const after = applyListingDetail(before, event);
@@ -105,19 +98,17 @@ export function applyListingSearch(
 
 export function createListingSearchProjection(
   options: ListingProjectionOptions = {},
-): ListingSearchProjection {
-  return {
-    context: LISTINGS_CONTEXT_NAME,
+): ProjectionDefinition<ListingSearchDocument> {
+  return defineProjection({
+    context: listingsContext,
     name: LISTING_SEARCH_PROJECTION,
     version: options.version ?? 1,
     failurePolicy: options.failurePolicy ?? 'stop',
     store: 'elasticsearch',
-    keyScope: 'aggregate',
-    eventTypes: LISTING_EVENT_TYPES,
-    keys: (event) => [event.aggregate.id],
-    apply: (current, event) => applyListingSearch(current, event),
+    events: LISTING_EVENT_TYPES,
+    apply: applyListingSearch,
     search: { mappings: LISTING_SEARCH_MAPPINGS },
-  };
+  });
 }
 
 export const listingSearchProjection = createListingSearchProjection();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ProjectionDefinition, ProjectionDocument } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
+import type { ProjectionDefinition, ProjectionDocument } from '@tidemark/sdk';
 import type { ListingCard, ListingDetail, SellerStats } from '../src';
 import {
   cardFromDetail,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ProjectionDefinition, ProjectionDocument } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
+import type { ProjectionDefinition, ProjectionDocument, SearchFieldMapping } from '@tidemark/sdk';
 import type { ListingSearchDocument } from '../src';
 import {
   createListingSearchProjection,
@@ -41,8 +41,20 @@ describe('listing search projection', () => {
     assert.equal(listingSearchProjection.version, 1);
     assert.equal(listingSearchProjection.failurePolicy, 'stop');
     assert.deepEqual(listingSearchProjection.eventTypes, LISTING_EVENT_TYPES);
-    const { mappings } = listingSearchProjection.search;
-    assert.deepEqual(mappings.title, { type: 'text', fields: { raw: { type: 'keyword' } } });
+    const mappings: Record<string, SearchFieldMapping | undefined> =
+      listingSearchProjection.search?.mappings ?? {};
+    assert.deepEqual(mappings.title, {
+      type: 'text',
+      analyzer: 'standard',
+      fields: { raw: { type: 'keyword' } },
+    });
+    // Filters match whatever the case: the filtered keyword fields carry a lowercase multi-field.
+    for (const field of ['category', 'city', 'country'])
+      assert.deepEqual(
+        mappings[field]?.fields,
+        { lowercase: { type: 'keyword', normalizer: 'lowercase' } },
+        field,
+      );
     assert.equal(mappings.description?.type, 'text');
     for (const field of ['category', 'status', 'currency', 'city', 'country', 'sellerId'])
       assert.equal(mappings[field]?.type, 'keyword', field);

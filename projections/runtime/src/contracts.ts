@@ -6,51 +6,17 @@
  * Positions: a document's `position` is the offset just past the last event applied to it, and a partition's
  * checkpoint is the next offset the projector has not applied (its watermark entry). Both only move forward.
  */
-import type { EventEnvelope } from '@tidemark/schemas';
+import type { ProjectionDefinition, ProjectionDocument, SideEffect, StoreKind } from '@tidemark/sdk';
 
-export type StoreKind = 'postgres' | 'redis' | 'memcached' | 'elasticsearch';
-
-/** A JSON document as stored in a view. */
-export type ProjectionDocument = { [key: string]: unknown };
-
-export type FailurePolicy = 'stop' | 'dead-letter';
-
-/**
- * Which partitions hold a key's documents. `aggregate`: the key is an aggregate id, so its one document lives in
- * partitionForKey(key, P). `all`: every partition may hold a sub-document of the key (e.g. per-seller counters),
- * and a read merges them with `merge`.
- */
-export type KeyScope = 'aggregate' | 'all';
-
-export interface ProjectionDefinition<D extends ProjectionDocument = ProjectionDocument> {
-  /** Context whose `<ctx>.events` topic feeds this projection, e.g. 'listings'. */
-  readonly context: string;
-  /** Projection name, e.g. 'listing-detail' (lowercase, digits and dashes). */
-  readonly name: string;
-  /** Version >= 1; each version has its own targets and consumer group `<ctx>.proj.<name>.v<N>`. */
-  readonly version: number;
-  readonly store: StoreKind;
-  readonly keyScope: KeyScope;
-  /** Event types this projection reads; others are skipped (but still advance the checkpoint). */
-  readonly eventTypes: readonly string[];
-  readonly failurePolicy: FailurePolicy;
-  /** Keys of the documents the event changes; [] when it changes none. */
-  keys(event: EventEnvelope): string[];
-  /**
-   * The next document, or null for "no document" (deleted or never created). Pure; may throw for an event it
-   * cannot handle (a poison event), which the failure policy then deals with.
-   */
-  apply(current: D | null, event: EventEnvelope, key: string): D | null;
-  /** Top-level document fields that reads filter on: a store indexes them (Postgres expression indexes). */
-  readonly indexes?: readonly string[];
-  /** For keyScope 'all': combines the partitions' sub-documents of a key into the document a read returns. */
-  merge?(parts: readonly D[]): D;
-  /**
-   * Side effects of an event (notifications, webhooks): pure, from the event alone, so that any version computes
-   * the same ones. Recorded only by the active version's projector (SideEffectOutbox), never twice.
-   */
-  effects?(event: EventEnvelope): SideEffect[];
-}
+// What a team defines (the projection itself) is the SDK's; the runtime, the sinks and the query API share it.
+export type {
+  FailurePolicy,
+  KeyScope,
+  ProjectionDefinition,
+  ProjectionDocument,
+  SideEffect,
+  StoreKind,
+} from '@tidemark/sdk';
 
 /** A document as a sink holds it. `doc: null` is a tombstone: the key is known to be absent since `position`. */
 export interface StoredDocument<D extends ProjectionDocument = ProjectionDocument> {
@@ -303,19 +269,6 @@ export interface ProjectionControl {
   /** Calls `listener` after every change of a route or a version state (and on reconnect, to reload). */
   subscribe(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
-}
-
-/**
- * A side effect of an event (a notification, a webhook call), declared by a projection's `effects`. Its identity
- * is (context, projection name, partition, offset, key): the same for every version of the projection, so a
- * replayed version can never record it twice.
- */
-export interface SideEffect {
-  /** e.g. 'notify-seller.listing-sold'. */
-  kind: string;
-  /** Unique among the effects of one event (e.g. the kind plus a recipient). */
-  key: string;
-  payload: Record<string, unknown>;
 }
 
 /** An effect with the event position that caused it. */

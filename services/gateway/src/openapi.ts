@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { AcceptedOutcome, APPEND_COMMAND_TYPE, CommandOutcome, CommandRequest } from '@tidemark/schemas';
 import type { ZodType } from 'zod';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /** The contexts this deployment hosts. Adding one: its schemas, its decider, its projections, and a line here. */
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { listingsContext } from '@tidemark/listings';
 import { listingProjections, listingSearchProjection } from '@tidemark/listings-projections';
 import type { ProjectionDefinition } from '@tidemark/projection-runtime';

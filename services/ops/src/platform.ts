@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serveMetrics } from '@tidemark/broker';
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { RunningGateway } from '@tidemark/gateway';
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
 import { CommandProcessor } from '@tidemark/processor';

@@ -4,8 +4,8 @@
  * Event offsets are not known yet: accepted outcomes get their token once the batch's events are written.
  */
 
-import type { ContextDefinition, DomainCommand, DomainEvent } from '@tidemark/domain';
-import { appendDecision, BusinessRuleViolation } from '@tidemark/domain';
+import type { ContextDefinition, DomainCommand, DomainEvent } from '@tidemark/sdk';
+import { appendDecision, BusinessRuleViolation } from '@tidemark/sdk';
 import type { CommandOutcome, EventEnvelope } from '@tidemark/schemas';
 import {
   APPEND_COMMAND_TYPE,

@@ -6,7 +6,7 @@
  * outcomes to <ctx>.command-results p, a snapshot now and then, and the command offsets.
  */
 
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { ContextTopics, PartitionReader } from '@tidemark/kafka';
 import { GENESIS_EVENT_TYPE } from '@tidemark/kafka';
 import { CommandOutcome, EventEnvelope, encodeToken } from '@tidemark/schemas';

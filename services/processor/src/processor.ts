@@ -8,7 +8,7 @@
  * until the next rebalance or a session timeout: the fence usually means someone else owns it now.
  */
 import { randomUUID } from 'node:crypto';
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { ContextTopics } from '@tidemark/kafka';
 import {
   createKafka,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { PartitionReader, partitionForKey } from '@tidemark/kafka';
 import { listingsContext } from '@tidemark/listings';
 import { CommandOutcome, decodeToken, EventEnvelope } from '@tidemark/schemas';

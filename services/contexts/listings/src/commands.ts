@@ -2,8 +2,7 @@
  * The listings commands. Payloads are strict (unknown keys are refused) so that a client's typo such as
  * `price` for `priceCents` is a 400 rather than a silently ignored field.
  */
-import type { DomainCommand } from '@tidemark/domain';
-import { CommandRegistry } from '@tidemark/schemas';
+import type { CommandOf } from '@tidemark/sdk';
 import { z } from 'zod';
 import { BuyerId, Category, Currency, Description, Location, PriceCents, SellerId, Title } from './values';
 
@@ -39,19 +38,14 @@ export type WithdrawListing = z.infer<typeof WithdrawListing>;
 export const MarkSold = z.strictObject({ priceCents: PriceCents, buyerId: BuyerId.optional() });
 export type MarkSold = z.infer<typeof MarkSold>;
 
-export type ListingCommand =
-  | DomainCommand<'PublishListing', PublishListing>
-  | DomainCommand<'ChangePrice', ChangePrice>
-  | DomainCommand<'UpdateDetails', UpdateDetails>
-  | DomainCommand<'WithdrawListing', WithdrawListing>
-  | DomainCommand<'MarkSold', MarkSold>;
-
-export type ListingCommandType = ListingCommand['type'];
-
-export const listingCommands = new CommandRegistry({
+/** The command schemas by type. */
+export const listingCommandSchemas = {
   PublishListing,
   ChangePrice,
   UpdateDetails,
   WithdrawListing,
   MarkSold,
-} satisfies Record<ListingCommandType, z.ZodType>);
+};
+
+export type ListingCommand = CommandOf<typeof listingCommandSchemas>;
+export type ListingCommandType = ListingCommand['type'];

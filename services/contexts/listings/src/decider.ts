@@ -3,7 +3,7 @@
  * listing can change; prices are positive integers in minor units. Payloads arrive validated by the command
  * registry; the price rule is checked again here because it is a business rule, not only a format.
  */
-import { BusinessRuleViolation, type Decider } from '@tidemark/domain';
+import { BusinessRuleViolation, type Decider } from '@tidemark/sdk';
 import type { ListingCommand } from './commands';
 import type { ListingEvent } from './events';
 import { ABSENT_LISTING, type ListingState } from './state';

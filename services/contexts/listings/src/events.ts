@@ -6,7 +6,7 @@
  * ListingPublished has two schema versions: v1 (the first release) had no currency, because every listing was
  * in euros; v2 names it. v1 events are upcast by filling in 'EUR'.
  */
-import { EventRegistry } from '@tidemark/schemas';
+import { type EventOf, versioned } from '@tidemark/sdk';
 import { z } from 'zod';
 import { BuyerId, Category, Currency, Description, Location, PriceCents, SellerId, Title } from './values';
 
@@ -66,30 +66,14 @@ export const ListingSold = z.object({
 });
 export type ListingSold = z.infer<typeof ListingSold>;
 
-export type ListingEvent =
-  | { type: 'ListingPublished'; payload: ListingPublished }
-  | { type: 'PriceChanged'; payload: PriceChanged }
-  | { type: 'DetailsUpdated'; payload: DetailsUpdated }
-  | { type: 'ListingWithdrawn'; payload: ListingWithdrawn }
-  | { type: 'ListingSold'; payload: ListingSold };
+/** The event schemas by type; ListingPublished in two versions (v1 upcast by filling in the currency). */
+export const listingEventSchemas = {
+  ListingPublished: versioned(ListingPublishedV1).next(ListingPublished, upcastListingPublishedV1),
+  PriceChanged,
+  DetailsUpdated,
+  ListingWithdrawn,
+  ListingSold,
+};
 
+export type ListingEvent = EventOf<typeof listingEventSchemas>;
 export type ListingEventType = ListingEvent['type'];
-
-export const listingEvents = new EventRegistry([
-  {
-    type: 'ListingPublished',
-    versions: [
-      { version: 1, schema: ListingPublishedV1 },
-      {
-        version: 2,
-        schema: ListingPublished,
-        // The registry validated the input against v1 before calling this.
-        upcast: (previous) => upcastListingPublishedV1(previous as ListingPublishedV1),
-      },
-    ],
-  },
-  { type: 'PriceChanged', versions: [{ version: 1, schema: PriceChanged }] },
-  { type: 'DetailsUpdated', versions: [{ version: 1, schema: DetailsUpdated }] },
-  { type: 'ListingWithdrawn', versions: [{ version: 1, schema: ListingWithdrawn }] },
-  { type: 'ListingSold', versions: [{ version: 1, schema: ListingSold }] },
-]);

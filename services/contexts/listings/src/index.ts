@@ -2,6 +2,5 @@ export * from './commands';
 export * from './context';
 export * from './decider';
 export * from './events';
-export * from './samples';
 export * from './state';
 export * from './values';

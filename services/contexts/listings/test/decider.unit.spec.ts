@@ -1,7 +1,7 @@
 /** The listings decider, command by command and rule by rule, in Given/When/Then. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DeciderSpecification } from '@tidemark/domain';
+import { DeciderSpecification } from '@tidemark/sdk/testing';
 import {
   DETAILS_EMPTY,
   LISTING_ALREADY_EXISTS,

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkSchemaCompatibility, exportJsonSchemas } from '@tidemark/schemas';
-import { LISTINGS_SCHEMA_SAMPLES_DIR, listingEvents, listingsContext, loadSchemaSamples } from '../src/index';
+import { loadSchemaSamples } from '@tidemark/sdk';
+import { LISTINGS_SCHEMA_SAMPLES_DIR, listingEvents, listingsContext } from '../src/index';
 
 test('every event version, the latest included, has samples', () => {
   const samples = loadSchemaSamples(LISTINGS_SCHEMA_SAMPLES_DIR);

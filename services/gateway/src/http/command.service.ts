@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { CommandEnvelope, CommandOutcome, Issue } from '@tidemark/schemas';
 import {
   APPEND_COMMAND_TYPE,

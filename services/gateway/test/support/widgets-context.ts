@@ -1,4 +1,4 @@
-import type { ContextDefinition } from '@tidemark/domain';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { CommandRegistry, EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
 

@@ -1,14 +1,11 @@
 /**
- * Schema samples: payloads recorded under each event version the context has shipped, kept as
- * schema-samples/<EventType>.v<N>.json (a JSON array of payloads). `tidemark schemas check` reads every one
- * through the registry. The only file reading in this package; the decider and schemas stay pure.
+ * Schema samples: payloads recorded under each event version a context has shipped, kept in its folder as
+ * <EventType>.v<N>.json (a JSON array of payloads; ContextDefinition.schemaSamples). `tidemark schemas check`
+ * reads every one through the registry: a new schema version that cannot read an old sample fails it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchemaSample } from '@tidemark/schemas';
-
-/** From dist/src/ back to the package root, where schema-samples/ lives (not compiled, not copied). */
-export const LISTINGS_SCHEMA_SAMPLES_DIR = join(__dirname, '..', '..', 'schema-samples');
 
 const SAMPLE_FILE = /^([A-Za-z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.json$/;
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
-import { BusinessRuleViolation, type Decider, DeciderSpecification, type DomainCommand } from '../src/index';
+import { BusinessRuleViolation, type Decider, type DomainCommand } from '../src/index';
+import { DeciderSpecification } from '../src/testing/index';
 
 type CounterEvent =
   | { type: 'Incremented'; payload: { by: number } }

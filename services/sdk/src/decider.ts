@@ -3,8 +3,6 @@
  * BusinessRuleViolation to reject; evolve(state, event) -> state. No clock, no ids, no I/O: what the decision
  * needs (time, ids) comes in through the command. State must be plain JSON (it is snapshotted).
  */
-import type { CommandRegistry, EventRegistry } from '@tidemark/schemas';
-
 export interface DomainEvent<Type extends string = string, Payload = unknown> {
   type: Type;
   payload: Payload;
@@ -33,19 +31,4 @@ export class BusinessRuleViolation extends Error {
     super(message);
     this.name = 'BusinessRuleViolation';
   }
-}
-
-/** Everything the platform needs to host a context: adding one touches only this, its schemas and projections. */
-export interface ContextDefinition<
-  Command extends DomainCommand = DomainCommand,
-  Event extends DomainEvent = DomainEvent,
-  State = unknown,
-> {
-  /** Topic prefix: <name>.commands, <name>.events, <name>.command-results. */
-  name: string;
-  /** The aggregate type written into event envelopes. */
-  aggregateType: string;
-  commands: CommandRegistry;
-  events: EventRegistry;
-  decider: Decider<Command, Event, State>;
 }

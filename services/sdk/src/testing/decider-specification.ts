@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EventRegistry } from '@tidemark/schemas';
-import { BusinessRuleViolation, type Decider, type DomainCommand, type DomainEvent } from './decider';
+import { BusinessRuleViolation, type Decider, type DomainCommand, type DomainEvent } from '../decider';
 
 /** A command as a test writes it: the outside inputs (ids, clock) may be left out and get fixed defaults. */
 export type SpecCommand<Command extends DomainCommand> = Command extends DomainCommand

@@ -1,3 +1,0 @@
-export * from './append';
-export * from './decider';
-export * from './specification';
