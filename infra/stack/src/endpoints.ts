@@ -13,6 +13,9 @@ export const ENDPOINT_KEYS = [
   'memcached',
   'metrics',
   'apiKey',
+  // The deployment module and the catalog module the platform runs with: operator commands load the same.
+  'config',
+  'catalog',
 ] as const;
 
 export type EndpointKey = (typeof ENDPOINT_KEYS)[number];

@@ -1,24 +1,30 @@
 /**
- * The projection catalog: every projection version this deployment's code can run. The built-in versions come
- * from contexts.ts; a catalog module (`--catalog <file>` or TIDEMARK_CATALOG) adds versions or replaces built-in
- * ones with the same (context, name, version). That is how a fixed projection ships as version N+1 next to the
- * running N (`tidemark replay <projection> --version <N+1>`), and how tests bring a deliberately buggy v1.
+ * The projection catalog: every projection version this deployment's code can run: the contexts' projections and
+ * the deployment module's own `catalog`, then those of a catalog module (`--catalog <file>` or TIDEMARK_CATALOG),
+ * each replacing one with the same (context, name, version). That is how a fixed projection ships as version N+1
+ * next to the running N (`tidemark replay <projection> --version <N+1>`), and how tests bring a deliberately
+ * buggy v1.
  *
  * A catalog module is a CommonJS or ES module exporting `projections: ProjectionDefinition[]` (or a default
  * export of that array).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ProjectionDefinition } from '@tidemark/projection-runtime';
-import { PROJECTIONS } from './contexts';
+import type { ProjectionDefinition } from '@tidemark/sdk';
+import type { HostedDeployment } from './deployment';
 
 export class ProjectionCatalog {
   private constructor(private readonly definitions: readonly ProjectionDefinition[]) {}
 
-  /** The built-in versions, plus (and overridden by) those of `extra`. */
-  static of(extra: readonly ProjectionDefinition[] = []): ProjectionCatalog {
+  /** The deployment's versions, plus (and overridden by) those of `extra`. */
+  static of(deployment: HostedDeployment, extra: readonly ProjectionDefinition[] = []): ProjectionCatalog {
     const byId = new Map<string, ProjectionDefinition>();
-    for (const definition of [...Object.values(PROJECTIONS).flat(), ...extra]) {
+    for (const definition of [...deployment.projections(), ...deployment.deployment.catalog, ...extra]) {
+      if (!deployment.has(definition.context)) {
+        throw new Error(
+          `projection ${definition.name} belongs to context ${definition.context}, which is not hosted`,
+        );
+      }
       byId.set(`${definition.context}/${definition.name}/${definition.version}`, definition);
     }
     const sorted = [...byId.values()].sort(
@@ -27,9 +33,9 @@ export class ProjectionCatalog {
     return new ProjectionCatalog(sorted);
   }
 
-  /** Loads a catalog module (see the file comment); without one, the built-in catalog. */
-  static async load(modulePath?: string): Promise<ProjectionCatalog> {
-    if (!modulePath) return ProjectionCatalog.of();
+  /** The deployment's catalog with a catalog module's versions (see the file comment), if one is given. */
+  static async load(deployment: HostedDeployment, modulePath?: string): Promise<ProjectionCatalog> {
+    if (!modulePath) return ProjectionCatalog.of(deployment);
     const url = pathToFileURL(path.resolve(modulePath)).href;
     const loaded = (await import(url)) as { projections?: unknown; default?: unknown };
     const exported =
@@ -50,7 +56,7 @@ export class ProjectionCatalog {
         throw new Error(`catalog module ${modulePath} exports something that is not a projection definition`);
       }
     }
-    return ProjectionCatalog.of(exported as ProjectionDefinition[]);
+    return ProjectionCatalog.of(deployment, exported as ProjectionDefinition[]);
   }
 
   /** Every version of every projection, ordered by context, name, version. */
@@ -76,9 +82,18 @@ export class ProjectionCatalog {
     return [...first.values()];
   }
 
-  /** Projection names of a context. */
-  names(context: string): string[] {
-    return [...new Set(this.definitions.filter((d) => d.context === context).map((d) => d.name))];
+  /** Projection names of a context (of every context when none is named). */
+  names(context?: string): string[] {
+    return [
+      ...new Set(
+        this.definitions.filter((d) => context === undefined || d.context === context).map((d) => d.name),
+      ),
+    ];
+  }
+
+  /** The context of a projection name (names are unique in a deployment), or undefined. */
+  contextOf(name: string): string | undefined {
+    return this.definitions.find((d) => d.name === name)?.context;
   }
 
   /** The definition of a version, or an error naming the versions that exist. */

@@ -4,9 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { serveMetrics } from '@tidemark/broker';
-import type { ContextDefinition } from '@tidemark/sdk';
 import type { RunningGateway } from '@tidemark/gateway';
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
 import { CommandProcessor } from '@tidemark/processor';
@@ -16,7 +15,7 @@ import type { Logger } from 'pino';
 import type { AdminService } from './admin/service';
 import { startAdminService } from './admin/service';
 import { ProjectionCatalog } from './catalog';
-import { CONTEXTS } from './contexts';
+import type { HostedDeployment } from './deployment';
 import type { QueryService } from './read-path';
 import { ProjectorSet, startProjectorChild, startQueryService } from './read-path';
 import { startServiceChild } from './service-child';
@@ -33,7 +32,11 @@ export interface PlatformOptions {
   searchRefreshIntervalMs?: number;
   /** Partitions of every context's topics (default 8). */
   partitions?: number;
-  contexts?: ContextDefinition[];
+  /**
+   * The contexts, projections and queries to host (the deployment module). Child processes load its module
+   * again, so the child modes need a deployment loaded from a file.
+   */
+  deployment: HostedDeployment;
   /**
    * 'in-process' (default) or 'child': one `tidemark processor` process per context, as a deployment runs it, so
    * the processor and the gateway do not share an event loop.
@@ -66,8 +69,8 @@ export interface PlatformOptions {
     admin?: boolean;
   };
   /**
-   * A projection catalog module (`--catalog`): projection versions beyond the built-in ones, which the projectors
-   * run once they are live (and `tidemark replay` builds). Passed to a projector child process too.
+   * A projection catalog module (`--catalog`): projection versions beyond the deployment module's, which the
+   * projectors run once they are live (and `tidemark replay` builds). Passed to a projector child process too.
    */
   catalogModule?: string;
   writeEndpoints?: boolean;
@@ -107,8 +110,16 @@ async function developmentApiKey(dataDir: string): Promise<string> {
   }
 }
 
+/** The deployment module's file, which a child process loads; a deployment built in code has none. */
+function configFileOf(deployment: HostedDeployment, what: string): string {
+  if (!deployment.file)
+    throw new Error(`${what} needs a deployment loaded from a module file (loadDeployment)`);
+  return deployment.file;
+}
+
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const contexts = options.contexts ?? Object.values(CONTEXTS);
+  const { deployment } = options;
+  const contexts = deployment.contexts();
   const stack = await startStack({
     dataDir: options.dataDir,
     components: options.components,
@@ -156,6 +167,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           args: [
             '--brokers',
             broker,
+            '--config',
+            configFileOf(deployment, 'processor mode child'),
             '--context',
             context.name,
             '--partitions',
@@ -221,7 +234,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       memcached: stack.endpoints.memcached,
       elasticsearch: stack.endpoints.search,
     };
-    const catalog = await ProjectionCatalog.load(options.catalogModule);
+    const catalog = await ProjectionCatalog.load(deployment, options.catalogModule);
     // A projection whose store is not running is left out (e.g. `--components broker,postgres`).
     const runnable = contexts
       .flatMap((c) => catalog.firstVersions(c.name))
@@ -231,6 +244,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
+        config: configFileOf(deployment, 'projector mode child'),
         projections: runnable.map((p) => p.name),
         catalogModule: options.catalogModule,
         metricsPort: options.metricsPort === null ? -1 : options.metricsPort ? options.metricsPort + 1 : 0,
@@ -245,6 +259,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
+        deployment,
         catalog,
         projections: runnable,
         logger: options.logger,
@@ -271,7 +286,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
-        context: 'listings',
+        deployment,
         apiKeys: [{ id: 'development', secret: apiKey, scopes: ['*'] }, ...extraKeys],
         host: '127.0.0.1',
         port: options.readPath?.queryPort ?? options.ports?.query ?? 0,
@@ -288,7 +303,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         brokers: [broker],
         stores,
         partitions: options.partitions ?? 8,
-        context: 'listings',
+        deployment,
         catalog,
         apiKeys: [{ id: 'development', secret: apiKey, scopes: ['*'] }, ...extraKeys],
         host: '127.0.0.1',
@@ -304,6 +319,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...(query ? { query: query.url } : {}),
         ...(admin ? { admin: admin.url } : {}),
         apiKey,
+        // Operator commands given --endpoints load the same deployment module and catalog.
+        ...(deployment.file ? { config: deployment.file } : {}),
+        ...(options.catalogModule ? { catalog: path.resolve(options.catalogModule) } : {}),
       });
     }
     return {

@@ -5,16 +5,9 @@
  */
 import path from 'node:path';
 import { awaitTopicIdentity, contextTopics, PartitionReader } from '@tidemark/kafka';
-import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
-import {
-  LISTING_CARD_PROJECTION,
-  LISTING_DETAIL_PROJECTION,
-  SELLER_STATS_PROJECTION,
-} from '@tidemark/listings-projections';
 import type {
   ProjectionControl,
   ProjectionDefinition,
-  ProjectionDocument,
   ProjectionVersionRow,
   SideEffectOutbox,
   Sink,
@@ -26,31 +19,15 @@ import {
   createPostgresWatermarkBus,
   Projector,
 } from '@tidemark/projection-runtime';
-import { createElasticsearchListingSearch, startQueryApi } from '@tidemark/query';
-import type { EventRegistry } from '@tidemark/schemas';
+import type { QueryContext } from '@tidemark/query';
+import { createElasticsearchSearchView, startQueryApi } from '@tidemark/query';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
-import { contextByName, PROJECTIONS } from './contexts';
+import type { HostedDeployment } from './deployment';
 import { PROJECTOR_NODE_FLAGS, projectorEnv, startServiceChild } from './service-child';
 import type { StoreEndpoints } from './sinks';
 import { openSink } from './sinks';
-
-/** The projections of the given contexts, optionally only the named ones. */
-export function selectProjections(contexts: string[], names?: string[]): ProjectionDefinition[] {
-  const all = contexts.flatMap((context) => {
-    contextByName(context);
-    return PROJECTIONS[context] ?? [];
-  });
-  if (!names || names.length === 0) return all;
-  const unknown = names.filter((name) => !all.some((p) => p.name === name));
-  if (unknown.length > 0) {
-    throw new Error(
-      `unknown projection(s) ${unknown.join(', ')} (known: ${all.map((p) => p.name).join(', ')})`,
-    );
-  }
-  return all.filter((p) => names.includes(p.name));
-}
 
 /** A projection the projector set runs (every live version of it that the catalog defines). */
 export interface ProjectionSelection {
@@ -62,7 +39,9 @@ export interface ProjectorSetOptions {
   brokers: string[];
   stores: StoreEndpoints;
   partitions: number;
-  /** The versions this deployment's code can run (default: the built-in ones). */
+  /** The contexts (their event registries) and projections this installation hosts. */
+  deployment: HostedDeployment;
+  /** The versions this deployment's code can run (default: the deployment module's). */
   catalog?: ProjectionCatalog;
   /**
    * The projections to run, by context and name (a ProjectionDefinition fits): every `live` version of each that
@@ -76,8 +55,6 @@ export interface ProjectorSetOptions {
   registry?: Registry;
   /** How often retired versions are checked for targets to drop, and the set reconciled (default 30 s). */
   reconcileIntervalMs?: number;
-  /** The event registry of a context (default: the context's, from contexts.ts). */
-  events?: (context: string) => EventRegistry;
   /** Record side effects of the active versions in the Postgres outbox (default true). */
   sideEffects?: boolean;
 }
@@ -121,7 +98,7 @@ export class ProjectorSet {
 
   static async start(options: ProjectorSetOptions): Promise<ProjectorSet> {
     const registry = options.registry ?? new Registry();
-    const catalog = options.catalog ?? ProjectionCatalog.of();
+    const catalog = options.catalog ?? ProjectionCatalog.of(options.deployment);
     const logger = options.logger.child({ component: 'projector-set' });
     const bus: WatermarkBus = createPostgresWatermarkBus({
       connectionString: options.stores.postgres,
@@ -268,7 +245,7 @@ export class ProjectorSet {
         brokers: this.options.brokers,
         definition,
         sink,
-        events: (this.options.events ?? eventsOf)(definition.context),
+        events: this.options.deployment.context(definition.context).events,
         bus: this.bus,
         control: this.control,
         outbox: this.outbox,
@@ -350,28 +327,27 @@ export class ProjectorSet {
   }
 }
 
-function eventsOf(context: string): EventRegistry {
-  return contextByName(context).events;
-}
-
 export interface QueryServiceOptions {
   brokers: string[];
   stores: StoreEndpoints;
   partitions: number;
-  /** The context whose views the query API serves. */
-  context: string;
+  /** The contexts, their queries and their projections. */
+  deployment: HostedDeployment;
+  /** Only these contexts' queries (default: every context's). */
+  contexts?: readonly string[];
   apiKeys: { id: string; secret: string; scopes: string[] }[];
   host: string;
   port: number;
   waitTimeoutMs?: number;
-  /** The projection versions of this deployment (default: the built-in ones): the sinks of their versions. */
+  /** The projection versions of this deployment (default: the deployment module's): the sinks of their versions. */
   catalog?: ProjectionCatalog;
   logger: Logger;
 }
 
 /**
- * The query API with what it needs: the events topic's identity (tokens name it), the log end (a token past it is
- * bad input), the control table (which version reads go to), the watermark bus, and a sink per view version.
+ * The query API with what it needs: per context, the events topic's identity (tokens name it), the log end (a
+ * token past it is bad input) and a sink per view version; and the control table (which version reads go to)
+ * and the watermark bus.
  */
 export interface QueryService {
   url: string;
@@ -379,8 +355,9 @@ export interface QueryService {
 }
 
 export async function startQueryService(options: QueryServiceOptions): Promise<QueryService> {
+  const { deployment } = options;
+  const catalog = options.catalog ?? ProjectionCatalog.of(deployment);
   const reader = PartitionReader.create(options.brokers);
-  const topics = contextTopics(options.context);
   const closers: (() => Promise<void>)[] = [async () => reader.close()];
   try {
     const bus = createPostgresWatermarkBus({
@@ -393,47 +370,46 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
       logger: options.logger,
     });
     closers.push(() => control.close());
-    const projections = selectProjections([options.context]);
-    const byName = (name: string) => {
-      const found = projections.find((p) => p.name === name);
-      if (!found) throw new Error(`projection ${name} is not defined`);
-      return found;
+    // A view's version as this deployment's code defines it. Targets are named by projection name and version,
+    // so a version the catalog lacks still opens (with the code of the version the deployment starts with).
+    const definitionOf = (context: string, projection: string, version: number): ProjectionDefinition => {
+      const found = catalog.find(context, projection, version);
+      if (found) return found;
+      const base = catalog.versions(context, projection)[0];
+      if (!base) throw new Error(`projection ${projection} is not defined in context ${context}`);
+      return { ...base, version };
     };
-    // The query API asks for a view's sink by version (the control table names the active one). Targets are
-    // named by projection name and version, so a version the catalog lacks still opens (with the built-in code).
-    const sinkFor =
-      <D>(name: string) =>
-      (version: number) =>
-        openSink(
-          options.catalog?.find(options.context, name, version) ?? { ...byName(name), version },
-          options.stores,
-          options.partitions,
-        ) as unknown as Sink<D & ProjectionDocument>;
+    const contexts: QueryContext[] = (options.contexts ?? deployment.names()).map((name) => {
+      const events = contextTopics(name).events;
+      return {
+        name,
+        partitions: options.partitions,
+        topicIdentity: () => awaitTopicIdentity(reader, events),
+        logEnd: (partition: number) => reader.endOffset(events, partition),
+        queries: deployment.queries([name]),
+        definition: (projection, version) => definitionOf(name, projection, version),
+        sink: (projection, version) =>
+          openSink(definitionOf(name, projection, version), options.stores, options.partitions),
+        ...(options.stores.elasticsearch
+          ? {
+              search: (projection: string, version: number) =>
+                createElasticsearchSearchView({
+                  definition: definitionOf(name, projection, version),
+                  node: options.stores.elasticsearch as string,
+                  partitions: options.partitions,
+                }),
+            }
+          : {}),
+      };
+    });
     const api = await startQueryApi({
       host: options.host,
       port: options.port,
       apiKeys: options.apiKeys,
       waitTimeoutMs: options.waitTimeoutMs,
-      partitions: options.partitions,
-      topicIdentity: () => awaitTopicIdentity(reader, topics.events),
-      logEnd: (partition: number) => reader.endOffset(topics.events, partition),
+      contexts,
       control,
       bus,
-      views: {
-        detail: sinkFor<ListingDetail>(LISTING_DETAIL_PROJECTION),
-        sellerStats: sinkFor<SellerStats>(SELLER_STATS_PROJECTION),
-        cards: sinkFor<ListingCard>(LISTING_CARD_PROJECTION),
-        ...(options.stores.elasticsearch
-          ? {
-              search: (version: number) =>
-                createElasticsearchListingSearch({
-                  version,
-                  node: options.stores.elasticsearch,
-                  partitions: options.partitions,
-                }),
-            }
-          : {}),
-      },
       logger: options.logger,
     });
     return {
@@ -453,6 +429,8 @@ export interface ProjectorChildOptions {
   brokers: string[];
   stores: StoreEndpoints;
   partitions: number;
+  /** The deployment module the child loads (an absolute path). */
+  config: string;
   projections: string[];
   /** A catalog module (`--catalog`): projection versions beyond the built-in ones. */
   catalogModule?: string;
@@ -471,6 +449,7 @@ export function projectorArgs(
     | 'brokers'
     | 'stores'
     | 'partitions'
+    | 'config'
     | 'projections'
     | 'catalogModule'
     | 'metricsPort'
@@ -489,6 +468,8 @@ export function projectorArgs(
     ...(stores.elasticsearch ? ['--elasticsearch', stores.elasticsearch] : []),
     '--partitions',
     String(options.partitions),
+    '--config',
+    options.config,
     '--projections',
     options.projections.join(','),
     ...(options.catalogModule ? ['--catalog', path.resolve(options.catalogModule)] : []),

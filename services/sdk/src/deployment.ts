@@ -20,6 +20,19 @@ export interface HostedContext {
   readonly projections: readonly ProjectionDefinition[];
   /** Its read routes (none: its views are only read by operators and other tools). */
   readonly queries?: QuerySet;
+  /** What `tidemark up` prints as a copy-paste example for this context. */
+  readonly example?: ContextExample;
+}
+
+/** A command a newcomer can send as it is, and reads (query paths, parameters filled in) that show its effect. */
+export interface ContextExample {
+  readonly command: {
+    readonly type: string;
+    readonly aggregateId: string;
+    readonly expectedVersion?: number | 'new' | 'any';
+    readonly payload: unknown;
+  };
+  readonly reads: readonly string[];
 }
 
 export interface DeploymentSpec {

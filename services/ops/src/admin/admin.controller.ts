@@ -112,8 +112,8 @@ export class AdminController {
   }
 
   @Get('projections')
-  async projections(): Promise<{ context: string; projections: ProjectionStatus[] }> {
-    return { context: this.options.ops.context, projections: await this.options.ops.list() };
+  async projections(): Promise<{ contexts: string[]; projections: ProjectionStatus[] }> {
+    return { contexts: this.options.ops.contexts(), projections: await this.options.ops.list() };
   }
 
   @Post('projections/:name/replays')

@@ -67,7 +67,7 @@ export class ReplayJobs implements OnApplicationShutdown {
     if (existing) return existing.job;
     const job: ReplayJob = {
       job: randomUUID(),
-      context: this.options.ops.context,
+      context: this.options.ops.contextOf(request.projection),
       projection: request.projection,
       version: request.version,
       state: 'running',

@@ -1,6 +1,6 @@
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { ProjectionOps } from '../projection-ops';
+import type { DeploymentOps } from '../projection-ops';
 
 /** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
 export interface AdminApiKey {
@@ -11,8 +11,8 @@ export interface AdminApiKey {
 }
 
 export interface AdminOptions {
-  /** The operator actions (one context). The caller's: not closed with the app. */
-  ops: ProjectionOps;
+  /** The operator actions (every context of the deployment). The caller's: not closed with the app. */
+  ops: DeploymentOps;
   apiKeys: AdminApiKey[];
   logger?: Logger;
 }
@@ -27,7 +27,7 @@ export interface AdminModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
 export const ADMIN_SCOPE = 'admin';
 
 export interface ResolvedAdminOptions {
-  ops: ProjectionOps;
+  ops: DeploymentOps;
   apiKeys: readonly AdminApiKey[];
 }
 

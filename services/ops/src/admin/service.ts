@@ -5,7 +5,8 @@
 import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import type { Logger } from 'pino';
 import type { ProjectionCatalog } from '../catalog';
-import { ProjectionOps } from '../projection-ops';
+import type { HostedDeployment } from '../deployment';
+import { DeploymentOps } from '../projection-ops';
 import type { StoreEndpoints } from '../sinks';
 import { startAdminApi } from './app';
 import type { AdminApiKey } from './options';
@@ -13,8 +14,9 @@ import type { AdminApiKey } from './options';
 export interface AdminServiceOptions {
   brokers: string[];
   stores: StoreEndpoints;
-  partitions: number;
-  context: string;
+  /** P of every context (default: read from each events topic). */
+  partitions?: number;
+  deployment: HostedDeployment;
   catalog: ProjectionCatalog;
   apiKeys: AdminApiKey[];
   host: string;
@@ -24,7 +26,7 @@ export interface AdminServiceOptions {
 
 export interface AdminService {
   url: string;
-  ops: ProjectionOps;
+  ops: DeploymentOps;
   close(): Promise<void>;
 }
 
@@ -33,14 +35,14 @@ export async function startAdminService(options: AdminServiceOptions): Promise<A
     connectionString: options.stores.postgres,
     logger: options.logger,
   });
-  const ops = new ProjectionOps({
+  const ops = new DeploymentOps({
     brokers: options.brokers,
     stores: options.stores,
     partitions: options.partitions,
     catalog: options.catalog,
     control,
     logger: options.logger,
-    context: options.context,
+    deployment: options.deployment,
   });
   try {
     const api = await startAdminApi({

@@ -1,14 +1,15 @@
 import pino from 'pino';
 import { startAdminService } from '../admin/service';
 import { ProjectionCatalog } from '../catalog';
+import { deploymentOf } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import type { StoreEndpoints } from '../read-path';
 import { runUntilSignalled } from './args';
 
 const HELP = `tidemark admin: run the admin API (HTTP): the operator commands over HTTP
 
-The same actions as the CLI commands projections, replay, diff, cutover, rollback, retire and audit, for one
-context, behind API keys with the 'admin' scope (or '*'); each action is recorded in the audit log with the key
+The same actions as the CLI commands projections, replay, diff, cutover, rollback, retire and audit, for every
+context of the deployment module (projection names are unique in a deployment), behind API keys with the 'admin' scope (or '*'); each action is recorded in the audit log with the key
 id as its actor. Replays run in this process, in the background (GET /v1/admin/replays/{job} shows progress);
 stopping the process leaves them 'building', and requesting them again resumes them.
 
@@ -45,18 +46,19 @@ export async function runAdminCommand(argv: string[]): Promise<void> {
     memcached: s.memcached?.join(','),
     elasticsearch: s.elasticsearch,
   };
+  const deployment = await deploymentOf(s);
   const admin = await startAdminService({
     brokers: s.brokers,
     stores,
     partitions: s.partitions,
-    context: s.context,
-    catalog: await ProjectionCatalog.load(s.catalog),
+    deployment,
+    catalog: await ProjectionCatalog.load(deployment, s.catalog),
     // One of the two is set (the settings table checks it).
     apiKeys: s['api-keys'] ?? s['api-keys-file'] ?? [],
     host: s.host,
     port: s.port,
     logger,
   });
-  process.stdout.write(`admin ready ${admin.url} context ${s.context}\n`);
+  process.stdout.write(`admin ready ${admin.url} contexts ${deployment.names().join(',')}\n`);
   await runUntilSignalled('admin', () => admin.close());
 }

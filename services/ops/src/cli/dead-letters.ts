@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { listDeadLetters, replayDeadLetters } from '@tidemark/projection-runtime';
 import pino from 'pino';
-import { PROJECTIONS } from '../contexts';
+import { deploymentOf } from '../config/deployment-settings';
 import { intOption, parseOrHelp } from './args';
 import { UsageError } from './usage-error';
 
@@ -21,7 +21,8 @@ Options:
   --projection <name>    The projection (e.g. listing-detail) (required)
   --version <n>          Its version (default: the version this release defines; required for a projection
                          this release does not define)
-  --context <name>       The context (default listings)
+  --config <file>        The deployment module (env TIDEMARK_CONFIG; default ./tidemark.config.js)
+  --context <name>       The context (default: the one the deployment module gives the projection)
   --partitions <list>    Only these partitions, comma-separated (default all)
   --keys <list>          replay: only these document keys (default every parked key)
   --wait-ms <n>          replay: wait this long for the projectors' results (default 10000; 0: do not wait)
@@ -45,9 +46,15 @@ export async function runDeadLettersCommand(argv: string[]): Promise<void> {
   if (values === null) return;
   if (!values.brokers) throw new UsageError(`--brokers is required\n\n${HELP}`);
   if (!values.projection) throw new UsageError(`--projection is required\n\n${HELP}`);
-  const context = values.context ?? 'listings';
+  const deployment = await deploymentOf({ config: values.config ?? process.env.TIDEMARK_CONFIG });
+  const context = values.context ?? deployment.contextOfProjection(values.projection);
+  if (context === undefined) {
+    throw new UsageError(
+      `'${values.projection}' is not a projection of the deployment module: give --context`,
+    );
+  }
   // A projection of this release gives the default version; any other (an older release's) needs --version.
-  const known = (PROJECTIONS[context] ?? []).find((p) => p.name === values.projection);
+  const known = deployment.projections([context]).find((p) => p.name === values.projection);
   const version = intOption('version', values.version, 1) ?? known?.version;
   if (version === undefined) {
     throw new UsageError(
@@ -120,6 +127,7 @@ function parse(argv: string[]) {
       brokers: { type: 'string' },
       projection: { type: 'string' },
       version: { type: 'string' },
+      config: { type: 'string' },
       context: { type: 'string' },
       partitions: { type: 'string' },
       keys: { type: 'string' },

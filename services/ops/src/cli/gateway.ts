@@ -1,7 +1,7 @@
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
 import pino from 'pino';
+import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
-import { contextByName } from '../contexts';
 import { runUntilSignalled } from './args';
 
 const HELP = `tidemark gateway: run the command gateway (HTTP) of one or more contexts
@@ -27,8 +27,10 @@ export async function runGatewayCommand(argv: string[]): Promise<void> {
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = pino({ name: 'tidemark.gateway', level: s['log-level'] }, pino.destination(2));
-  const contexts = s.contexts.map(contextByName);
-  const transport = await KafkaCommandTransport.start({ brokers: s.brokers, contexts: s.contexts, logger });
+  const deployment = await deploymentOf(s);
+  const names = selectedContexts(deployment, s.contexts);
+  const contexts = names.map((name) => deployment.context(name));
+  const transport = await KafkaCommandTransport.start({ brokers: s.brokers, contexts: names, logger });
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
@@ -47,7 +49,7 @@ export async function runGatewayCommand(argv: string[]): Promise<void> {
     await transport.close();
     throw error;
   }
-  process.stdout.write(`gateway ready ${gateway.url} contexts ${s.contexts.join(',')}\n`);
+  process.stdout.write(`gateway ready ${gateway.url} contexts ${names.join(',')}\n`);
   // The HTTP side first, so no request is left with a closed transport.
   await runUntilSignalled('gateway', async () => {
     await gateway.close();

@@ -13,16 +13,17 @@ import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { ProjectionCatalog } from '../catalog';
+import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import type { EnvVar } from '../config/env';
 import { SERVICE_ENV } from '../config/env';
-import { CONTEXTS } from '../contexts';
-import { ProjectionOps, partitionsOfContext } from '../projection-ops';
+import { DeploymentOps } from '../projection-ops';
 import type { StoreEndpoints } from '../sinks';
 import { UsageError } from './usage-error';
 
 /** The flags every operator command takes (parseArgs options). */
 export const COMMON_OPTIONS = {
   endpoints: { type: 'string' },
+  config: { type: 'string' },
   brokers: { type: 'string' },
   postgres: { type: 'string' },
   redis: { type: 'string' },
@@ -41,12 +42,14 @@ export const COMMON_OPTIONS = {
 export const COMMON_HELP = `Where the platform is (a flag, else --endpoints, else the environment variable):
   --endpoints <file>       A running \`tidemark up\`'s endpoints.json (or its data dir): every URL below from it,
                            e.g. --endpoints .tidemark/endpoints.json
+  --config <file>          The deployment module (env TIDEMARK_CONFIG; default: the one endpoints.json names, else
+                           ./tidemark.config.js)
   --brokers <list>         Kafka bootstrap servers, host:port comma-separated (env TIDEMARK_BROKERS)
   --postgres <url>         PostgreSQL: control table, audit log, Postgres views (env TIDEMARK_POSTGRES_URL)
   --redis <url>            Redis, for Redis views (env TIDEMARK_REDIS_URL)
   --memcached <list>       memcached servers, for memcached views (env TIDEMARK_MEMCACHED_SERVERS)
   --elasticsearch <url>    Elasticsearch, for search views (env TIDEMARK_ELASTICSEARCH_URL)
-  --context <name>         The context (env TIDEMARK_CONTEXT, default listings)
+  --context <name>         The context (env TIDEMARK_CONTEXT; needed only when the deployment hosts several)
   --partitions <n>         P of the context (env TIDEMARK_PARTITIONS; default: read from the events topic)
   --catalog <file>         A catalog module adding projection versions, e.g. the fixed one (env TIDEMARK_CATALOG)
   --actor <name>           Who acts, for the audit log (default cli:<os user>)
@@ -96,7 +99,9 @@ export function stringOption(values: ParsedValues, name: string): string | undef
 export interface OpsConnection {
   brokers: string[];
   stores: StoreEndpoints;
-  context: string;
+  /** The deployment module (undefined: ./tidemark.config.js). */
+  config?: string;
+  context?: string;
   /** Given explicitly; otherwise read from the broker. */
   partitions?: number;
   catalog?: string;
@@ -113,7 +118,7 @@ const HOST_PORT = /^[A-Za-z0-9.\-_]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 function spec(flag: string): EnvVar {
-  const found = (SERVICE_ENV.admin as readonly EnvVar[]).find((s) => s.flag === flag);
+  const found = [...SERVICE_ENV.admin, ...SERVICE_ENV.processor].find((s: EnvVar) => s.flag === flag);
   if (!found) throw new Error(`no admin setting --${flag}`);
   return found;
 }
@@ -152,7 +157,7 @@ export function parseSetting(setting: EnvVar, raw: string): string | string[] | 
       return value;
     }
     case 'context':
-      if (!CONTEXTS[raw]) fail(`names unknown context '${raw}' (known: ${Object.keys(CONTEXTS).join(', ')})`);
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(raw)) fail(`must be a context name (got '${raw}')`);
       return raw;
     case 'file': {
       let isFile = false;
@@ -196,6 +201,8 @@ export function readEndpoints(location: string): Partial<Record<string, string>>
     redis: text('redis'),
     memcached: text('memcached'),
     elasticsearch: text('search'),
+    config: text('config'),
+    catalog: text('catalog'),
   };
 }
 
@@ -241,7 +248,8 @@ export function resolveCommon(values: CommonValues, env: NodeJS.ProcessEnv = pro
         memcached: memcached?.join(','),
         elasticsearch: value('elasticsearch') as string | undefined,
       },
-      context: (value('context') as string | undefined) ?? 'listings',
+      config: value('config') as string | undefined,
+      context: value('context') as string | undefined,
       partitions: value('partitions') as number | undefined,
       catalog: value('catalog') as string | undefined,
       logLevel,
@@ -259,25 +267,23 @@ function osUser(): string {
   }
 }
 
-/** A ProjectionOps on the connection, with the control table and catalog it needs; `close` ends them all. */
+/** The operator actions on the connection, with the control table and catalog they need; `close` ends them all. */
 export async function openOps(
   connection: OpsConnection,
   logger: Logger,
-): Promise<{ ops: ProjectionOps; close(): Promise<void> }> {
-  const catalog = await ProjectionCatalog.load(connection.catalog);
-  const partitions =
-    connection.partitions ??
-    (await partitionsOfContext(connection.brokers, connection.context, logger)) ??
-    Number(spec('partitions').default ?? 8);
+): Promise<{ ops: DeploymentOps; close(): Promise<void> }> {
+  const deployment = await deploymentOf({ config: connection.config });
+  if (connection.context !== undefined) selectedContexts(deployment, [connection.context]);
+  const catalog = await ProjectionCatalog.load(deployment, connection.catalog);
   const control = createPostgresProjectionControl({ connectionString: connection.stores.postgres, logger });
-  const ops = new ProjectionOps({
+  const ops = new DeploymentOps({
     brokers: connection.brokers,
     stores: connection.stores,
-    partitions,
+    partitions: connection.partitions,
     catalog,
     control,
     logger,
-    context: connection.context,
+    deployment,
   });
   return {
     ops,
@@ -305,7 +311,7 @@ export function withExitCode<E>(error: E, exitCode: number): E {
 export async function withOps(
   command: string,
   common: CommonArgs,
-  run: (ops: ProjectionOps, logger: Logger) => Promise<void>,
+  run: (ops: DeploymentOps, logger: Logger) => Promise<void>,
 ): Promise<void> {
   const logger = commandLogger(command, common.connection.logLevel);
   const opened = await openOps(common.connection, logger);

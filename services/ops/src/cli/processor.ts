@@ -1,11 +1,11 @@
 import { serveMetrics } from '@tidemark/broker';
 import { CommandProcessor } from '@tidemark/processor';
 import pino from 'pino';
+import { deploymentOf, singleContext } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
-import { contextByName } from '../contexts';
 import { runUntilSignalled } from './args';
 
-const HELP = `tidemark processor: run a command processor for one context
+const HELP = `tidemark processor: run a command processor for one context of the deployment module
 
 Joins consumer group <context>.processor on <context>.commands and owns the partitions it is assigned: for each,
 it fences the previous owner (transactional id <context>.processor.p<N>), rebuilds the partition's state from
@@ -24,10 +24,12 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
   const parsed = parseServiceArgs('processor', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
+  const deployment = await deploymentOf(s);
+  const contextName = singleContext(deployment, s.context);
   const logger = pino({ name: 'tidemark.processor', level: s['log-level'] }, pino.destination(2));
   const processor = await CommandProcessor.start({
     brokers: s.brokers,
-    context: contextByName(s.context),
+    context: deployment.context(contextName),
     partitions: s.partitions,
     logger,
     instanceId: s['instance-id'],
@@ -42,6 +44,6 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
     s['metrics-port'] === -1
       ? null
       : await serveMetrics(processor.registry, s['metrics-host'], s['metrics-port'], () => true);
-  process.stdout.write(`processor ready ${s.context}${metrics ? ` metrics ${metrics.url}` : ''}\n`);
+  process.stdout.write(`processor ready ${contextName}${metrics ? ` metrics ${metrics.url}` : ''}\n`);
   await runUntilSignalled('processor', () => Promise.all([processor.stop(), metrics?.close()]));
 }

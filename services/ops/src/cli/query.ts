@@ -1,12 +1,13 @@
 import pino from 'pino';
+import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import type { StoreEndpoints } from '../read-path';
 import { startQueryService } from '../read-path';
 import { runUntilSignalled } from './args';
 
-const HELP = `tidemark query: run the query API (HTTP) over a context's read views
+const HELP = `tidemark query: run the query API (HTTP) over the read views of the deployment module's contexts
 
-Serves the views the projectors build (Postgres, Redis, memcached, Elasticsearch), always from the version the
+Serves the queries each context defines (defineQueries) over the views the projectors build (Postgres, Redis, memcached, Elasticsearch), always from the version the
 projection control table marks active. A read that carries a Consistency-Token waits, bounded, until the view
 covers it (woken by the projectors' Postgres NOTIFY), then answers with the view's token; past the bound it
 answers 503 with Retry-After. It holds no state: run as many instances as needed. GET /healthz, GET /metrics
@@ -32,11 +33,14 @@ export async function runQueryCommand(argv: string[]): Promise<void> {
     memcached: s.memcached?.join(','),
     elasticsearch: s.elasticsearch,
   };
+  const deployment = await deploymentOf(s);
+  const contexts = selectedContexts(deployment, s.contexts);
   const query = await startQueryService({
     brokers: s.brokers,
     stores,
     partitions: s.partitions,
-    context: s.context,
+    deployment,
+    contexts,
     // One of the two is set (the settings table checks it).
     apiKeys: s['api-keys'] ?? s['api-keys-file'] ?? [],
     host: s.host,
@@ -44,6 +48,6 @@ export async function runQueryCommand(argv: string[]): Promise<void> {
     waitTimeoutMs: s['wait-timeout-ms'],
     logger,
   });
-  process.stdout.write(`query ready ${query.url} context ${s.context}\n`);
+  process.stdout.write(`query ready ${query.url} contexts ${contexts.join(',')}\n`);
   await runUntilSignalled('query', () => query.close());
 }

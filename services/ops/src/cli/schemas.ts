@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LISTINGS_SCHEMA_SAMPLES_DIR, listingsContext, loadSchemaSamples } from '@tidemark/listings';
 import {
   type CommandRegistry,
   checkSchemaCompatibility,
@@ -9,15 +8,17 @@ import {
   exportJsonSchemas,
   type SchemaSample,
 } from '@tidemark/schemas';
+import { loadSchemaSamples } from '@tidemark/sdk';
+import { deploymentOf } from '../config/deployment-settings';
 import { UsageError } from './usage-error';
 
-const HELP = `tidemark schemas: check and export the event and command schemas of every context
+const HELP = `tidemark schemas: check and export the event and command schemas of the deployment module's contexts
 
 Usage: tidemark schemas <subcommand> [options]
 
 Subcommands:
   check                  Prove that every event payload ever written is still readable. Reads each context's
-                         recorded samples (<context>/schema-samples/<EventType>.v<N>.json) through its event
+                         recorded samples (its schemaSamples folder, <EventType>.v<N>.json) through its event
                          registry: validated at the sample's version, upcast to the latest and validated again.
                          Every version older than the latest must have samples, so a new version cannot ship
                          without proving it reads the old ones. Exit code 0 with a summary when all is well,
@@ -28,6 +29,7 @@ Subcommands:
                          For clients in other languages and for review; the zod schemas stay the source of truth.
 
 Options:
+  --config <file>        The deployment module (env TIDEMARK_CONFIG; default ./tidemark.config.js)
   --context <name>       Only this context (repeatable; default: all)
   -h, --help             Show this text
 `;
@@ -41,22 +43,10 @@ export interface SchemaCliContext {
 }
 
 export interface SchemasCliOptions {
-  /** The contexts to work on; default: every context the platform hosts. */
+  /** The contexts to work on; default: every context of the deployment module. */
   contexts?: SchemaCliContext[];
   /** Where the summary goes; default: stdout. */
   write?: (text: string) => void;
-}
-
-/** Every context the platform hosts. Adding a context adds a line here. */
-function hostedContexts(): SchemaCliContext[] {
-  return [
-    {
-      name: listingsContext.name,
-      commands: listingsContext.commands,
-      events: listingsContext.events,
-      samples: () => loadSchemaSamples(LISTINGS_SCHEMA_SAMPLES_DIR),
-    },
-  ];
 }
 
 /**
@@ -79,7 +69,16 @@ export async function runSchemas(argv: string[], options: SchemasCliOptions = {}
   const [subcommand, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'\n\n${HELP}`);
 
-  const all = options.contexts ?? hostedContexts();
+  const all =
+    options.contexts ??
+    (await deploymentOf({ config: values.config ?? process.env.TIDEMARK_CONFIG }))
+      .contexts()
+      .map((context) => ({
+        name: context.name,
+        commands: context.commands,
+        events: context.events,
+        samples: () => (context.schemaSamples ? loadSchemaSamples(context.schemaSamples) : []),
+      }));
   const wanted = values.context ?? [];
   const unknown = wanted.filter((name) => !all.some((context) => context.name === name));
   if (unknown.length > 0) {
@@ -138,6 +137,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       out: { type: 'string' },
+      config: { type: 'string' },
       context: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },

@@ -41,14 +41,16 @@ export interface UpArgs {
   partitions: number;
   /** Absolute path of a projection catalog module (--catalog), when given. */
   catalog?: string;
+  /** Absolute path of the deployment module (--config / TIDEMARK_CONFIG); undefined: ./tidemark.config.js. */
+  config?: string;
 }
 
 export const UP_HELP = `tidemark up: start the local Tidemark platform in the foreground
 
 Starts the Kafka-protocol broker, PostgreSQL, Redis, memcached and the embedded Elasticsearch-API search
 server on 127.0.0.1 (installing redis-server and memcached with apt-get first when missing and running as
-root), then a command processor per context, the command gateway, a projector per projection (Postgres,
-Redis, memcached and search views), the query API and the admin API; writes <data-dir>/endpoints.json (with a development
+root), then, for every context of the deployment module, a command processor and a projector per projection
+(Postgres, Redis, memcached and search views), and the command gateway, the query API and the admin API; writes <data-dir>/endpoints.json (with a development
 API key), prints what runs where and an example command and read, and stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly and exits 0;
 endpoints.json is removed again. Data persists in the data dir across restarts.
 
@@ -76,7 +78,10 @@ Options:
                            projection, as docker-compose runs them) or off (no projectors: the write path alone)
   --processor-mode <mode>  in-process (default) or child (one \`tidemark processor\` process per context, as
                            docker-compose runs it, so the processor and the gateway do not share an event loop)
-  --catalog <file>         A projection catalog module (.js) adding projection versions to the built-in ones
+  --config <file>          The deployment module (.js): the contexts, projections and queries to host (default
+                           TIDEMARK_CONFIG, else ./tidemark.config.js, this repository's listings example for
+                           \`npm start\`)
+  --catalog <file>         A projection catalog module (.js) adding projection versions to the deployment's
                            (e.g. a fixed version for \`tidemark replay\`); default TIDEMARK_CATALOG
   -h, --help               Show this text
 
@@ -146,6 +151,7 @@ export function parseUpArgs(
   }
   const metricsPort = port('metrics-port', values['metrics-port'], UP_DEFAULT_METRICS_PORT, true);
   const catalog = values.catalog ?? (env.TIDEMARK_CATALOG || undefined);
+  const config = values.config ?? (env.TIDEMARK_CONFIG || undefined);
   return {
     help: values.help === true,
     dataDir: path.resolve(cwd, values['data-dir'] ?? UP_DEFAULT_DATA_DIR),
@@ -166,6 +172,7 @@ export function parseUpArgs(
     adminPort: port('admin-port', values['admin-port'], UP_DEFAULT_ADMIN_PORT),
     partitions: partitions(values.partitions),
     ...(catalog ? { catalog: path.resolve(cwd, catalog) } : {}),
+    ...(config ? { config: path.resolve(cwd, config) } : {}),
   };
 }
 
@@ -191,6 +198,7 @@ function parse(argv: string[]) {
       'broker-mode': { type: 'string' },
       'projector-mode': { type: 'string' },
       catalog: { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,4 +1,7 @@
+import type { ContextExample } from '@tidemark/sdk';
 import { type Component, createLogger, ensureSystemPackages } from '@tidemark/stack';
+import { deploymentOf } from '../config/deployment-settings';
+import type { HostedDeployment } from '../deployment';
 import type { Platform } from '../platform';
 import { startPlatform } from '../platform';
 import { formatTable, parseUpArgs, UP_HELP, type UpTableRow, UpUsageError } from './up-args';
@@ -28,6 +31,7 @@ export async function runUp(argv: string[]): Promise<void> {
     return;
   }
 
+  const deployment = await deploymentOf({ config: args.config });
   const logger = createLogger('tidemark.up');
   const packages = args.components.flatMap((c) => SYSTEM_PACKAGES[c] ?? []);
   await ensureSystemPackages(packages, { logger });
@@ -50,6 +54,7 @@ export async function runUp(argv: string[]): Promise<void> {
   let platform: Platform;
   try {
     platform = await startPlatform({
+      deployment,
       dataDir: args.dataDir,
       components: args.components,
       ports: { ...args.ports, gateway: args.gatewayPort, query: args.queryPort, admin: args.adminPort },
@@ -168,7 +173,7 @@ export async function runUp(argv: string[]): Promise<void> {
     process.stdout.write(
       `\nTidemark is up (data dir ${args.dataDir})\n\n${formatTable(rows)}\n\n` +
         `endpoints: ${stack.endpointsFile ?? '-'} (development API key inside)\n\n` +
-        exampleCommands(platform.gateway.url, platform.query?.url, platform.apiKey) +
+        examples(deployment, platform.gateway.url, platform.query?.url, platform.apiKey) +
         (platform.admin ? adminExample(platform.admin.url, platform.apiKey, stack.endpointsFile) : '') +
         'Press Ctrl-C to stop.\n',
     );
@@ -201,35 +206,45 @@ function adminExample(admin: string, apiKey: string, endpointsFile: string | und
   );
 }
 
-/** A copy-paste example: a command, then reading the view with the command's token. */
-function exampleCommands(gateway: string, query: string | undefined, apiKey: string): string {
-  const body = JSON.stringify({
-    type: 'PublishListing',
-    aggregateId: 'listing-1',
-    expectedVersion: 'new',
-    payload: {
-      sellerId: 'seller-1',
-      title: 'Road bike',
-      description: 'Carbon frame, 56 cm',
-      category: 'bikes',
-      priceCents: 85000,
-      currency: 'EUR',
-      location: { country: 'NL', city: 'Utrecht' },
-    },
-  });
+/** The deployment's copy-paste examples: per context, a command, then reads of its views with its token. */
+function examples(deployment: HostedDeployment, gateway: string, query: string | undefined, apiKey: string) {
+  const shown = deployment.deployment.contexts.filter((hosted) => hosted.example);
+  if (shown.length === 0) return '';
+  return `Try it:\n${shown
+    .map((hosted, index) =>
+      exampleCommands(hosted.context.name, hosted.example as ContextExample, index, gateway, query, apiKey),
+    )
+    .join('')}`;
+}
+
+/** One context's example: a command, then reading its views with the command's token. */
+function exampleCommands(
+  context: string,
+  example: ContextExample,
+  index: number,
+  gateway: string,
+  query: string | undefined,
+  apiKey: string,
+): string {
+  const commandId = `example-${context}-1`;
+  const commands = `${gateway}/v1/contexts/${context}/commands`;
+  const auth = `-H 'Authorization: Bearer ${apiKey}'`;
   return (
-    'Try it:\n' +
-    `  curl -si -X POST ${gateway}/v1/contexts/listings/commands \\\n` +
-    `    -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -H 'Idempotency-Key: example-1' \\\n` +
-    `    -d '${body}'\n` +
-    `  curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}'\n` +
-    (query
-      ? `Then read it with the command's token (the read waits until the view has the write):\n` +
-        `  TOKEN=$(curl -s ${gateway}/v1/contexts/listings/commands/example-1 -H 'Authorization: Bearer ${apiKey}' | sed -E 's/.*"token":"([^"]*)".*/\\1/')\n` +
-        `  curl -si ${query}/v1/listings/listing-1 -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
-        `  curl -s ${query}/v1/listings/listing-1/card -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
-        `  curl -s ${query}/v1/sellers/seller-1/stats -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n` +
-        `  curl -s '${query}/v1/listings/search?q=road+bike&category=bikes' -H 'Authorization: Bearer ${apiKey}' -H "Consistency-Token: $TOKEN"\n\n`
+    `${index > 0 ? '\n' : ''}  # ${context}\n` +
+    `  curl -si -X POST ${commands} \\\n` +
+    `    ${auth} -H 'Content-Type: application/json' -H 'Idempotency-Key: ${commandId}' \\\n` +
+    `    -d '${JSON.stringify(example.command)}'\n` +
+    `  curl -s ${commands}/${commandId} ${auth}\n` +
+    (query && example.reads.length > 0
+      ? `  # then read it with the command's token (the read waits until the view has the write):\n` +
+        `  TOKEN=$(curl -s ${commands}/${commandId} ${auth} | sed -E 's/.*"token":"([^"]*)".*/\\1/')\n` +
+        example.reads
+          .map(
+            (read) =>
+              `  curl -s${read === example.reads[0] ? 'i' : ''} '${query}${read}' ${auth} -H "Consistency-Token: $TOKEN"\n`,
+          )
+          .join('') +
+        '\n'
       : `  (the answer's Consistency-Token header is what a read sends back to see its own write)\n\n`)
   );
 }

@@ -9,7 +9,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { CONTEXTS, PROJECTIONS } from '../contexts';
 
 export type Service = 'gateway' | 'processor' | 'projector' | 'query' | 'admin';
 export const SERVICES: readonly Service[] = ['gateway', 'processor', 'projector', 'query', 'admin'];
@@ -28,9 +27,10 @@ export interface ApiKeyConfig {
 interface KindValue {
   /** host:port,host:port,... */
   hostPorts: string[];
-  /** Comma-separated names, each checked against the known ones. */
+  /** Comma-separated context names (checked against the deployment module once it is loaded). */
   contexts: string[];
   context: string;
+  /** Comma-separated projection names (checked against the deployment module once it is loaded). */
   projections: string[];
   int: number;
   url: string;
@@ -92,15 +92,33 @@ const LOG_LEVEL = {
   description: 'Log level of the JSON lines on stderr: trace, debug, info, warn, error, fatal or silent',
   example: 'info',
 } as const;
+const CONFIG = {
+  name: 'TIDEMARK_CONFIG',
+  flag: 'config',
+  arg: '<file>',
+  kind: 'file',
+  required: false,
+  description:
+    'The deployment module (.js) naming the contexts, projections and queries this installation hosts (default ./tidemark.config.js)',
+  example: '/app/tidemark.config.js',
+} as const;
 const CONTEXT = {
   name: 'TIDEMARK_CONTEXT',
   flag: 'context',
   arg: '<name>',
   kind: 'context',
   required: false,
-  default: 'listings',
-  description: 'The bounded context this instance serves',
-  example: 'listings',
+  description: 'The context this instance serves (required when the deployment module hosts more than one)',
+  example: 'orders',
+} as const;
+const CONTEXTS = {
+  name: 'TIDEMARK_CONTEXTS',
+  flag: 'contexts',
+  arg: '<list>',
+  kind: 'contexts',
+  required: false,
+  description: "Only these of the deployment module's contexts, comma-separated (default: every one)",
+  example: 'orders,billing',
 } as const;
 const PARTITIONS = {
   name: 'TIDEMARK_PARTITIONS',
@@ -132,7 +150,7 @@ const REDIS_URL = {
   protocols: ['redis:', 'rediss:'],
   required: false,
   secret: true,
-  description: 'Redis URL, for the Redis views (seller counters)',
+  description: 'Redis URL, for the Redis views',
   example: 'redis://redis:6379',
 } as const;
 const MEMCACHED_SERVERS = {
@@ -141,7 +159,7 @@ const MEMCACHED_SERVERS = {
   arg: '<list>',
   kind: 'hostPorts',
   required: false,
-  description: 'memcached servers, host:port comma-separated, for the memcached views (listing cards)',
+  description: 'memcached servers, host:port comma-separated, for the memcached views',
   example: 'memcached:11211',
 } as const;
 const ELASTICSEARCH_URL = {
@@ -254,15 +272,10 @@ const CATALOG = {
 export const SERVICE_ENV = {
   gateway: [
     BROKERS,
+    CONFIG,
     {
-      name: 'TIDEMARK_CONTEXTS',
-      flag: 'contexts',
-      arg: '<list>',
-      kind: 'contexts',
-      required: false,
-      default: Object.keys(CONTEXTS).join(','),
-      description: 'Contexts whose commands the gateway accepts, comma-separated',
-      example: 'listings',
+      ...CONTEXTS,
+      description: 'Contexts whose commands the gateway accepts, comma-separated (default: every one)',
     },
     HTTP_HOST,
     { ...HTTP_PORT, default: '8080' },
@@ -303,6 +316,7 @@ export const SERVICE_ENV = {
   ],
   processor: [
     BROKERS,
+    CONFIG,
     CONTEXT,
     PARTITIONS,
     { ...METRICS_PORT, default: '9310' },
@@ -367,15 +381,16 @@ export const SERVICE_ENV = {
     REDIS_URL,
     MEMCACHED_SERVERS,
     ELASTICSEARCH_URL,
-    CONTEXT,
+    CONFIG,
+    CONTEXTS,
     {
       name: 'TIDEMARK_PROJECTIONS',
       flag: 'projections',
       arg: '<list>',
       kind: 'projections',
       required: false,
-      description: 'Only these projections, comma-separated (default every projection of the context)',
-      example: 'listing-detail,seller-stats',
+      description: 'Only these projections, comma-separated (default every projection of the contexts)',
+      example: 'order-detail,customer-totals',
     },
     PARTITIONS,
     CATALOG,
@@ -396,7 +411,11 @@ export const SERVICE_ENV = {
     REDIS_URL,
     MEMCACHED_SERVERS,
     ELASTICSEARCH_URL,
-    CONTEXT,
+    CONFIG,
+    {
+      ...CONTEXTS,
+      description: 'Contexts whose queries the API serves, comma-separated (default: every one)',
+    },
     PARTITIONS,
     HTTP_HOST,
     { ...HTTP_PORT, default: '8081' },
@@ -424,7 +443,7 @@ export const SERVICE_ENV = {
     REDIS_URL,
     MEMCACHED_SERVERS,
     ELASTICSEARCH_URL,
-    CONTEXT,
+    CONFIG,
     PARTITIONS,
     CATALOG,
     HTTP_HOST,
@@ -496,8 +515,10 @@ function list(raw: string): string[] {
     .filter((item) => item.length > 0);
 }
 
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
 /** Parses one raw value; throws an Error whose message completes "<VAR> ...". */
-function parseValue(spec: EnvVar, raw: string, context: string): KindValue[Kind] {
+function parseValue(spec: EnvVar, raw: string): KindValue[Kind] {
   switch (spec.kind) {
     case 'hostPorts': {
       const items = list(raw);
@@ -507,23 +528,14 @@ function parseValue(spec: EnvVar, raw: string, context: string): KindValue[Kind]
       return items;
     }
     case 'context':
-      if (!CONTEXTS[raw]) throw new Error(`names unknown context '${raw}' (known: ${known(CONTEXTS)})`);
+      if (!NAME.test(raw)) throw new Error(`must be a context name (got '${raw}')`);
       return raw;
-    case 'contexts': {
-      const items = list(raw);
-      const unknown = items.filter((item) => !CONTEXTS[item]);
-      if (items.length === 0 || unknown.length > 0)
-        throw new Error(`names unknown context(s) '${unknown.join(',') || raw}' (known: ${known(CONTEXTS)})`);
-      return items;
-    }
+    case 'contexts':
     case 'projections': {
       const items = list(raw);
-      const names = (PROJECTIONS[context] ?? []).map((p) => p.name);
-      const unknown = items.filter((item) => !names.includes(item));
-      if (items.length === 0 || unknown.length > 0)
-        throw new Error(
-          `names unknown projection(s) '${unknown.join(',') || raw}' of context ${context} (known: ${names.join(', ')})`,
-        );
+      const bad = items.filter((item) => !NAME.test(item));
+      if (items.length === 0 || bad.length > 0)
+        throw new Error(`must be names, comma-separated (got '${raw}')`);
       return items;
     }
     case 'int': {
@@ -581,10 +593,6 @@ function parseValue(spec: EnvVar, raw: string, context: string): KindValue[Kind]
   }
 }
 
-function known(record: Record<string, unknown>): string {
-  return Object.keys(record).join(', ');
-}
-
 function redact(spec: EnvVar, raw: string): string {
   return spec.secret ? '<redacted>' : raw;
 }
@@ -613,10 +621,6 @@ export function resolveSettings<S extends Service>(
       typeof flag === 'string' ? flag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
     if (value !== undefined) raw.set(spec.name, value);
   }
-  // Projections are checked against the context's, so the context is resolved first.
-  const contextSpec = specs.find((spec) => spec.kind === 'context');
-  const context = (contextSpec && (raw.get(contextSpec.name) ?? contextSpec.default)) ?? 'listings';
-
   const settings: Record<string, unknown> = {};
   for (const spec of specs) {
     const value = raw.get(spec.name) ?? spec.default;
@@ -627,7 +631,7 @@ export function resolveSettings<S extends Service>(
       continue;
     }
     try {
-      settings[spec.flag] = parseValue(spec, value, context);
+      settings[spec.flag] = parseValue(spec, value);
     } catch (error) {
       problems.push(`${label(spec)} ${(error as Error).message}`);
     }

@@ -1,3 +1,4 @@
+export * from './deployment-ops';
 export * from './diff-core';
 export * from './errors';
 export * from './progress';

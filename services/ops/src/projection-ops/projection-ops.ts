@@ -28,7 +28,7 @@ import type { EventEnvelope, EventRegistry } from '@tidemark/schemas';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { ProjectionCatalog } from '../catalog';
-import { contextByName } from '../contexts';
+import type { HostedDeployment } from '../deployment';
 import type { StoreEndpoints } from '../sinks';
 import { openSink } from '../sinks';
 import type { DiffResult, DiffSide, PairOutcome } from './diff-core';
@@ -49,8 +49,10 @@ export interface ProjectionOpsOptions {
   /** The caller's: not closed by close(). */
   control: ProjectionControl;
   logger: Logger;
-  /** The context acted on (default 'listings'). */
-  context?: string;
+  /** The deployment whose context is acted on. */
+  deployment: HostedDeployment;
+  /** The context acted on. */
+  context: string;
   /** Replay: how often checkpoints and log ends are compared (default 500 ms). */
   pollIntervalMs?: number;
   /**
@@ -207,8 +209,8 @@ export class ProjectionOps {
   private closed = false;
 
   constructor(private readonly options: ProjectionOpsOptions) {
-    this.context = options.context ?? 'listings';
-    this.events = contextByName(this.context).events;
+    this.context = options.context;
+    this.events = options.deployment.context(this.context).events;
     this.reader = PartitionReader.create(options.brokers, 'tidemark-ops-reader');
   }
 
