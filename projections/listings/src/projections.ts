@@ -3,9 +3,10 @@
  * counters and Memcached listing cards. Pure: each is a fold of the listings events, with no I/O.
  */
 import type { Location } from '@tidemark/listings';
-import { listingsContext } from '@tidemark/listings';
+import { Location as LocationSchema, listingsContext } from '@tidemark/listings';
 import type { FailurePolicy, ProjectionDefinition, SideEffect } from '@tidemark/sdk';
 import { defineProjection } from '@tidemark/sdk';
+import { z } from 'zod';
 import type { ListingEventEnvelope } from './events';
 import { LISTING_EVENT_TYPES } from './events';
 
@@ -13,59 +14,65 @@ export const LISTING_DETAIL_PROJECTION = 'listing-detail';
 export const SELLER_STATS_PROJECTION = 'seller-stats';
 export const LISTING_CARD_PROJECTION = 'listing-card';
 
-export type ListingViewStatus = 'active' | 'withdrawn' | 'sold';
+export const ListingViewStatus = z.enum(['active', 'withdrawn', 'sold']);
+export type ListingViewStatus = z.infer<typeof ListingViewStatus>;
 export type ListingLocation = Location;
 
-/** The full listing (Postgres). Type aliases, not interfaces: they must fit ProjectionDocument's index signature. */
-export type ListingDetail = {
-  id: string;
-  sellerId: string;
-  title: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  location: ListingLocation;
-  status: ListingViewStatus;
+/** The full listing (Postgres). */
+export const ListingDetail = z.object({
+  id: z.string(),
+  sellerId: z.string(),
+  title: z.string(),
+  description: z.string(),
+  category: z.string(),
+  priceCents: z.int(),
+  currency: z.string(),
+  location: LocationSchema,
+  status: ListingViewStatus,
   /** The aggregate version of the last event applied. */
-  version: number;
+  version: z.int().describe('Aggregate version of the last event applied'),
   /** occurredAt of ListingPublished (informational). */
-  publishedAt: string;
+  publishedAt: z.string(),
   /** occurredAt of the last event applied (informational). */
-  updatedAt: string;
+  updatedAt: z.string(),
   /** Set once sold: the price it sold for. */
-  soldPriceCents?: number;
-  buyerId?: string;
-  withdrawReason?: string;
-};
+  soldPriceCents: z.int().optional(),
+  buyerId: z.string().optional(),
+  withdrawReason: z.string().optional(),
+});
+export type ListingDetail = z.infer<typeof ListingDetail>;
 
 /**
  * One partition's share of a seller's counters (Redis, keyScope 'all'): only that partition's listings of the
  * seller. A read merges the partitions' sub-documents with `merge`.
  */
-export type SellerStats = {
-  sellerId: string;
+export const SellerStats = z.object({
+  sellerId: z.string(),
   /** Listings currently active. */
-  activeListings: number;
+  activeListings: z.int(),
   /** Sum of the asking prices of the active listings, per currency (ISO 4217); currencies at zero are left out. */
-  askingValueCents: Record<string, number>;
-  soldListings: number;
-  withdrawnListings: number;
-};
+  askingValueCents: z
+    .record(z.string(), z.int())
+    .describe('Total asking price of the active listings per currency'),
+  soldListings: z.int(),
+  withdrawnListings: z.int(),
+});
+export type SellerStats = z.infer<typeof SellerStats>;
 
 /** A small card for result lists (Memcached). */
-export type ListingCard = {
-  id: string;
-  title: string;
-  priceCents: number;
-  currency: string;
-  city: string;
-  country: string;
-  status: ListingViewStatus;
-  category: string;
+export const ListingCard = z.object({
+  id: z.string(),
+  title: z.string(),
+  priceCents: z.int(),
+  currency: z.string(),
+  city: z.string(),
+  country: z.string(),
+  status: ListingViewStatus,
+  category: z.string(),
   /** The aggregate version of the last event applied. */
-  version: number;
-};
+  version: z.int(),
+});
+export type ListingCard = z.infer<typeof ListingCard>;
 
 export interface ListingProjectionOptions {
   /** Default 1. */
@@ -323,6 +330,7 @@ export function createListingDetailProjection(
     name: LISTING_DETAIL_PROJECTION,
     store: 'postgres',
     indexes: ['sellerId', 'category', 'status'],
+    document: ListingDetail,
     apply: applyListingDetail,
     effects: listingDetailEffects,
   });
@@ -339,6 +347,7 @@ export function createSellerStatsProjection(
     events: ['ListingPublished', 'PriceChanged', 'ListingWithdrawn', 'ListingSold'],
     // Every stats event carries the seller it counts for.
     key: (event) => event.payload.sellerId,
+    document: SellerStats,
     apply: applySellerStats,
     merge: mergeSellerStats,
   });
@@ -351,6 +360,7 @@ export function createListingCardProjection(
     ...base(options),
     name: LISTING_CARD_PROJECTION,
     store: 'memcached',
+    document: ListingCard,
     apply: applyListingCard,
   });
 }

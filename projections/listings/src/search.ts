@@ -7,31 +7,33 @@
 import { listingsContext } from '@tidemark/listings';
 import type { ProjectionDefinition, SearchMappings } from '@tidemark/sdk';
 import { date, defineProjection, integer, keyword, long, text } from '@tidemark/sdk';
+import { z } from 'zod';
 import type { ListingEventEnvelope } from './events';
 import { LISTING_EVENT_TYPES } from './events';
-import type { ListingDetail, ListingProjectionOptions, ListingViewStatus } from './projections';
-import { applyListingDetail } from './projections';
+import type { ListingDetail, ListingProjectionOptions } from './projections';
+import { applyListingDetail, ListingViewStatus } from './projections';
 
 export const LISTING_SEARCH_PROJECTION = 'listing-search';
 
 /** A listing as the search index holds it (flat: every filter is a top-level keyword field). */
-export type ListingSearchDocument = {
-  id: string;
-  sellerId: string;
-  title: string;
-  description: string;
-  category: string;
-  priceCents: number;
-  currency: string;
-  city: string;
-  country: string;
-  postalCode?: string;
-  status: ListingViewStatus;
-  publishedAt: string;
-  updatedAt: string;
+export const ListingSearchDocument = z.object({
+  id: z.string(),
+  sellerId: z.string(),
+  title: z.string(),
+  description: z.string(),
+  category: z.string(),
+  priceCents: z.int(),
+  currency: z.string(),
+  city: z.string(),
+  country: z.string(),
+  postalCode: z.string().optional(),
+  status: ListingViewStatus,
+  publishedAt: z.string(),
+  updatedAt: z.string(),
   /** The aggregate version of the last event applied. */
-  version: number;
-};
+  version: z.int(),
+});
+export type ListingSearchDocument = z.infer<typeof ListingSearchDocument>;
 
 /**
  * The index mappings: full text (standard analysis) over title and description; the filters' keyword fields
@@ -106,6 +108,7 @@ export function createListingSearchProjection(
     failurePolicy: options.failurePolicy ?? 'stop',
     store: 'elasticsearch',
     events: LISTING_EVENT_TYPES,
+    document: ListingSearchDocument,
     apply: applyListingSearch,
     search: { mappings: LISTING_SEARCH_MAPPINGS },
   });

@@ -36,10 +36,10 @@ export class QueryMetrics {
     registers: [this.registry],
   });
 
-  readonly cardFallbacks = new Counter({
-    name: 'tidemark_query_card_fallbacks_total',
-    help: 'Card reads answered from the Postgres detail view because memcached did not know the card (unknown) or failed (error)',
-    labelNames: ['reason'] as const,
+  readonly fallbacks = new Counter({
+    name: 'tidemark_query_fallbacks_total',
+    help: "Reads answered by a query's fallback view because its view did not know the key (unknown: e.g. evicted from memcached) or failed (error), by view",
+    labelNames: ['view', 'reason'] as const,
     registers: [this.registry],
   });
 
@@ -52,14 +52,14 @@ export class QueryMetrics {
   readonly activeVersion = new Gauge({
     name: 'tidemark_query_active_version',
     help: 'The version of each projection that reads go to (after a switch has covered the old watermark)',
-    labelNames: ['projection'] as const,
+    labelNames: ['context', 'projection'] as const,
     registers: [this.registry],
   });
 
   readonly versionSwitches = new Counter({
     name: 'tidemark_query_version_switches_total',
     help: 'Switches of reads to another version of a projection; covered="false" when the new version did not cover the old one in time (forced cutover)',
-    labelNames: ['projection', 'covered'] as const,
+    labelNames: ['context', 'projection', 'covered'] as const,
     registers: [this.registry],
   });
 

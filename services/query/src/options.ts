@@ -1,9 +1,10 @@
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
-import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
 import type { ProjectionControl, Sink, WatermarkBus } from '@tidemark/projection-runtime';
 import { isTopicIdentity } from '@tidemark/schemas';
+import type { NamedQuery, ProjectionDefinition } from '@tidemark/sdk';
+import { routeShape } from '@tidemark/sdk';
 import type { Logger } from 'pino';
-import type { ListingSearchView } from './search/listing-search';
+import type { SearchView } from './search/search-view';
 import type { ShadowOptions } from './shadow';
 
 /** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
@@ -15,37 +16,39 @@ export interface ApiKey {
 }
 
 /**
- * The sink of each view, per projection version. Reads go to the version the control table marks active; the
- * query API creates a version's sink on first use, reuses it, and closes every sink it created when it closes.
+ * One context the query API serves: its queries (defineQueries, from the deployment module) and how to reach
+ * the views they read. Reads go to the version the control table marks active; the API creates a version's sink
+ * (or search view) on first use, reuses it, and closes every one it created when it closes.
  */
-export interface QueryViews {
-  detail: (version: number) => Sink<ListingDetail>;
-  sellerStats: (version: number) => Sink<SellerStats>;
-  cards: (version: number) => Sink<ListingCard>;
-  /**
-   * The listing search view of a version (e.g. createElasticsearchListingSearch). Optional: without it the
-   * search endpoint answers 503 VIEW_UNAVAILABLE and the search projection is not tracked.
-   */
-  search?: (version: number) => ListingSearchView;
-}
-
-export interface QueryOptions {
-  apiKeys: ApiKey[];
-  /** P of the listings context (every projection shares it). */
+export interface QueryContext {
+  name: string;
+  /** P of the context (every projection of it shares it). */
   partitions: number;
   /** The events topic identity, or how to get it (called until it succeeds; e.g. awaitTopicIdentity). */
   topicIdentity: string | (() => Promise<string>);
   /** The log end offset of an events partition: a token past it is refused (400 TOKEN_AHEAD_OF_LOG). */
   logEnd: (partition: number) => Promise<number>;
+  queries: readonly NamedQuery[];
+  /**
+   * A projection version as this deployment's code defines it (the merge of a gathering view); default: the
+   * query's own view definition.
+   */
+  definition?: (projection: string, version: number) => ProjectionDefinition;
+  /** The sink of a projection version (the views of document queries). */
+  sink: (projection: string, version: number) => Sink;
+  /** The search view of a projection version. Without it, search queries answer 503 VIEW_UNAVAILABLE. */
+  search?: (projection: string, version: number) => SearchView;
+}
+
+export interface QueryOptions {
+  apiKeys: ApiKey[];
+  contexts: QueryContext[];
   /** The control table: which version of each projection reads go to. The caller's: not closed here. */
   control: ProjectionControl;
   /** Where projectors announce watermarks. The caller's: not closed here. */
   bus: WatermarkBus;
-  views: QueryViews;
   /** The longest a read waits for its view to cover the token (default 2000); `?wait=` can only lower it. */
   waitTimeoutMs?: number;
-  /** Context of the views (default 'listings'): the scope is `queries:read:<context>`. */
-  context?: string;
   /**
    * The longest reads stay on the old version after an activation, waiting for the new one to cover its
    * watermark (default: waitTimeoutMs); past it they switch anyway, with a warning.
@@ -68,21 +71,21 @@ export const DEFAULT_QUERY_WAIT_TIMEOUT_MS = 2_000;
 /** Above this a client holds a connection too long; the bound is for quick read-your-writes, not long polling. */
 export const MAX_QUERY_WAIT_TIMEOUT_MS = 60_000;
 
+export interface ResolvedContext extends Omit<QueryContext, 'topicIdentity'> {
+  topicIdentity: () => Promise<string>;
+  /** The scope every read of the context needs. */
+  readScope: string;
+}
+
 export interface ResolvedQueryOptions {
   apiKeys: readonly ApiKey[];
-  partitions: number;
-  topicIdentity: () => Promise<string>;
-  logEnd: (partition: number) => Promise<number>;
+  contexts: readonly ResolvedContext[];
   control: ProjectionControl;
   bus: WatermarkBus;
-  views: QueryViews;
   waitTimeoutMs: number;
   switchTimeoutMs: number;
   shadow: ShadowOptions;
   random: () => number;
-  context: string;
-  /** The scope every read needs. */
-  readScope: string;
 }
 
 export function resolveOptions(options: QueryOptions): ResolvedQueryOptions {
@@ -91,9 +94,6 @@ export function resolveOptions(options: QueryOptions): ResolvedQueryOptions {
     if (!key.id || !key.secret) throw new Error('an API key needs an id and a secret');
     if (ids.has(key.id)) throw new Error(`API key id '${key.id}' is defined twice`);
     ids.add(key.id);
-  }
-  if (!Number.isInteger(options.partitions) || options.partitions <= 0) {
-    throw new Error('partitions must be a positive integer');
   }
   const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_QUERY_WAIT_TIMEOUT_MS;
   if (!Number.isFinite(waitTimeoutMs) || waitTimeoutMs < 0 || waitTimeoutMs > MAX_QUERY_WAIT_TIMEOUT_MS) {
@@ -107,24 +107,41 @@ export function resolveOptions(options: QueryOptions): ResolvedQueryOptions {
   ) {
     throw new Error(`switchTimeoutMs must be between 0 and ${MAX_QUERY_WAIT_TIMEOUT_MS}`);
   }
-  const { topicIdentity } = options;
-  if (typeof topicIdentity === 'string' && !isTopicIdentity(topicIdentity)) {
-    throw new Error(`topicIdentity must be 16 lowercase hex characters (got '${topicIdentity}')`);
-  }
-  const context = options.context ?? 'listings';
+  const names = new Set<string>();
+  const routes = new Map<string, string>();
+  const contexts = options.contexts.map((context): ResolvedContext => {
+    if (names.has(context.name)) throw new Error(`context '${context.name}' is served twice`);
+    names.add(context.name);
+    if (!Number.isInteger(context.partitions) || context.partitions <= 0) {
+      throw new Error(`context ${context.name}: partitions must be a positive integer`);
+    }
+    const { topicIdentity } = context;
+    if (typeof topicIdentity === 'string' && !isTopicIdentity(topicIdentity)) {
+      throw new Error(`context ${context.name}: topicIdentity must be 16 lowercase hex characters`);
+    }
+    for (const query of context.queries) {
+      if (query.context !== context.name) {
+        throw new Error(`query ${query.name} of ${query.context} is given to context ${context.name}`);
+      }
+      const shape = routeShape(query.path);
+      const taken = routes.get(shape);
+      if (taken) throw new Error(`query path ${query.path} of ${context.name} collides with ${taken}`);
+      routes.set(shape, `${context.name}.${query.name}`);
+    }
+    return {
+      ...context,
+      topicIdentity: typeof topicIdentity === 'string' ? async () => topicIdentity : topicIdentity,
+      readScope: `queries:read:${context.name}`,
+    };
+  });
   return {
     apiKeys: options.apiKeys,
-    partitions: options.partitions,
-    topicIdentity: typeof topicIdentity === 'string' ? async () => topicIdentity : topicIdentity,
-    logEnd: options.logEnd,
+    contexts,
     control: options.control,
     bus: options.bus,
-    views: options.views,
     waitTimeoutMs: Math.floor(waitTimeoutMs),
     switchTimeoutMs: Math.floor(switchTimeoutMs),
     shadow: options.shadow ?? {},
     random: options.random ?? Math.random,
-    context,
-    readScope: `queries:read:${context}`,
   };
 }

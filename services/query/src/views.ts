@@ -1,89 +1,91 @@
-import {
-  LISTING_CARD_PROJECTION,
-  LISTING_DETAIL_PROJECTION,
-  LISTING_SEARCH_PROJECTION,
-  SELLER_STATS_PROJECTION,
-} from '@tidemark/listings-projections';
-import type { ProjectionDocument, Sink } from '@tidemark/projection-runtime';
-import type { QueryViews } from './options';
-import type { ListingSearchView } from './search/listing-search';
-
-/** The views read through a Sink (the search view has its own reader). */
-export type ViewKind = Exclude<keyof QueryViews, 'search'>;
-/** Every view a read can wait on. */
-export type ReadView = ViewKind | 'search';
-
-/** The projection (control table name) behind each view the API reads. */
-export const VIEW_PROJECTIONS: Readonly<Record<ViewKind, string>> = {
-  detail: LISTING_DETAIL_PROJECTION,
-  sellerStats: SELLER_STATS_PROJECTION,
-  cards: LISTING_CARD_PROJECTION,
-};
-
-/** The projection behind the search view. */
-export const SEARCH_PROJECTION = LISTING_SEARCH_PROJECTION;
-
-/** The projection of any view. */
-export function projectionOf(view: ReadView): string {
-  return view === 'search' ? SEARCH_PROJECTION : VIEW_PROJECTIONS[view];
-}
-
-/** The projections the watermark tracker follows: the search one only when a search view is configured. */
-export function trackedProjections(views: QueryViews): string[] {
-  return [...Object.values(VIEW_PROJECTIONS), ...(views.search ? [SEARCH_PROJECTION] : [])];
-}
-
-type SinkOf<K extends ViewKind> = ReturnType<QueryViews[K]>;
+/**
+ * The views of one context that its queries read: a sink per (projection, version) for document queries, a
+ * search view per version for search queries, each created on first use and closed together.
+ */
+import type { Sink } from '@tidemark/projection-runtime';
+import type { NamedQuery, ProjectionDefinition } from '@tidemark/sdk';
+import type { ResolvedContext } from './options';
+import type { SearchView } from './search/search-view';
 
 interface Closeable {
   close(): Promise<void>;
 }
 
-/** The sinks of the views, one per (view, version), created on first use and closed together. */
-export class ViewSinks {
-  private readonly sinks = new Map<string, Sink<ProjectionDocument>>();
-  private readonly searches = new Map<number, ListingSearchView>();
+/** The projections a context's queries read (fallback views included), by name. */
+export function viewsOf(queries: readonly NamedQuery[]): Map<string, ProjectionDefinition> {
+  const views = new Map<string, ProjectionDefinition>();
+  for (const query of queries) {
+    views.set(query.view.name, query.view);
+    if (query.kind === 'document' && query.fallback) views.set(query.fallback.view.name, query.fallback.view);
+  }
+  return views;
+}
+
+export class ContextViews {
+  private readonly sinks = new Map<string, Sink>();
+  private readonly searches = new Map<string, SearchView>();
+  /** The projections read, by name. */
+  readonly projections: ReadonlyMap<string, ProjectionDefinition>;
   private closed = false;
 
-  constructor(private readonly views: QueryViews) {}
-
-  sink<K extends ViewKind>(view: K, version: number): SinkOf<K> {
-    if (this.closed) throw new Error('the view sinks are closed');
-    const id = `${view}.v${version}`;
-    let sink = this.sinks.get(id);
-    if (!sink) {
-      sink = this.views[view](version) as unknown as Sink<ProjectionDocument>;
-      this.sinks.set(id, sink);
-    }
-    return sink as unknown as SinkOf<K>;
+  constructor(private readonly context: ResolvedContext) {
+    this.projections = viewsOf(context.queries);
   }
 
-  /** Whether a search view is configured. */
-  get hasSearch(): boolean {
-    return this.views.search !== undefined;
+  /** Whether the projection is read through a search view (and one is configured). */
+  isSearch(projection: string): boolean {
+    return this.projections.get(projection)?.store === 'elasticsearch' && this.context.search !== undefined;
+  }
+
+  /** The projections whose watermarks are followed: every view read, search views only when configured. */
+  tracked(): string[] {
+    return [...this.projections.values()]
+      .filter((p) => p.store !== 'elasticsearch' || this.context.search !== undefined)
+      .map((p) => p.name);
+  }
+
+  /** A projection version as this deployment's code defines it. */
+  definition(projection: string, version: number): ProjectionDefinition {
+    const defined = this.context.definition?.(projection, version);
+    if (defined) return defined;
+    const base = this.projections.get(projection);
+    if (!base) throw new Error(`no query of ${this.context.name} reads projection '${projection}'`);
+    return { ...base, version };
+  }
+
+  sink(projection: string, version: number): Sink {
+    if (this.closed) throw new Error('the views are closed');
+    const id = `${projection}.v${version}`;
+    let sink = this.sinks.get(id);
+    if (!sink) {
+      sink = this.context.sink(projection, version);
+      this.sinks.set(id, sink);
+    }
+    return sink;
   }
 
   /** The search view of a version, created on first use. */
-  search(version: number): ListingSearchView {
-    if (this.closed) throw new Error('the view sinks are closed');
-    const factory = this.views.search;
+  search(projection: string, version: number): SearchView {
+    if (this.closed) throw new Error('the views are closed');
+    const factory = this.context.search;
     if (!factory) throw new Error('no search view is configured');
-    let view = this.searches.get(version);
+    const id = `${projection}.v${version}`;
+    let view = this.searches.get(id);
     if (!view) {
-      view = factory(version);
-      this.searches.set(version, view);
+      view = factory(projection, version);
+      this.searches.set(id, view);
     }
     return view;
   }
 
-  /** The checkpoints of a projection version, by projection name (for the watermark tracker). */
+  /** The checkpoints of a projection version (the watermark tracker's authority). */
   checkpoints(projection: string, version: number): Promise<Map<number, number>> {
-    if (projection === SEARCH_PROJECTION && this.views.search) return this.search(version).checkpoints();
-    const view = (Object.keys(VIEW_PROJECTIONS) as ViewKind[]).find(
-      (k) => VIEW_PROJECTIONS[k] === projection,
-    );
-    if (!view) return Promise.reject(new Error(`no view reads projection '${projection}'`));
-    return this.sink(view, version).checkpoints();
+    if (!this.projections.has(projection)) {
+      return Promise.reject(new Error(`no query of ${this.context.name} reads projection '${projection}'`));
+    }
+    return this.isSearch(projection)
+      ? this.search(projection, version).checkpoints()
+      : this.sink(projection, version).checkpoints();
   }
 
   async close(): Promise<void> {

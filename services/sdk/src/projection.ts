@@ -5,6 +5,7 @@
  * this. `defineProjection` types `apply` from the context's events, so a fold never casts.
  */
 import type { EventEnvelope } from '@tidemark/schemas';
+import type { z } from 'zod';
 import type { ContextDefinition, ContextEvent } from './context';
 import type { DomainEvent } from './decider';
 import type { SearchMappings } from './search-mappings';
@@ -72,6 +73,8 @@ export interface ProjectionDefinition<D extends ProjectionDocument = ProjectionD
   effects?(event: EventEnvelope): SideEffect[];
   /** Search views (store 'elasticsearch'): the index mappings of the document's fields. */
   readonly search?: { readonly mappings: SearchMappings };
+  /** The document's schema, when the projection declares one: the query API's OpenAPI document shows it. */
+  readonly document?: z.ZodType;
   /** Type-level only: the document type, so that queries over this view are typed from it. */
   readonly __document?: D;
 }
@@ -93,6 +96,8 @@ interface ProjectionSpecBase<Ctx extends ContextDefinition, T extends ContextEve
   apply(current: D | null, event: TypedEvent<Extract<ContextEvent<Ctx>, { type: T }>>, key: string): D | null;
   effects?(event: TypedEvent<Extract<ContextEvent<Ctx>, { type: T }>>): SideEffect[];
   indexes?: readonly (keyof D & string)[];
+  /** The document's zod schema (optional): what readers are told the document looks like (OpenAPI). */
+  document?: z.ZodType<D>;
 }
 
 /** A view with one document per aggregate (the default): keyed by aggregate id unless `key` says otherwise. */
@@ -183,6 +188,7 @@ export function defineProjection<
     keys,
     apply: (current, event, key) => apply(current, typed(event), key),
     ...(spec.indexes ? { indexes: spec.indexes } : {}),
+    ...(spec.document ? { document: spec.document } : {}),
     ...(gathering ? { merge: gathering.merge } : {}),
     ...(effects ? { effects: (event: EventEnvelope) => effects(typed(event)) } : {}),
     ...(spec.store === 'elasticsearch' ? { search: { mappings: spec.search.mappings } } : {}),

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
+// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
+import { Reflector } from '@nestjs/core';
 import { QueryError } from '../errors';
 import type { ApiKey, ResolvedQueryOptions } from '../options';
 import { QUERY_OPTIONS_RESOLVED } from '../tokens';
@@ -47,15 +49,20 @@ export class ApiKeyAuthenticator {
   }
 }
 
-/** 401 without a known key, 403 when the key lacks `queries:read:<context>`. */
+/** Route metadata: the scope a read route needs (`queries:read:<context>`). */
+export const READ_SCOPE = 'tidemark:read-scope';
+
+/** 401 without a known key, 403 when the key lacks the route's `queries:read:<context>`. */
 @Injectable()
 export class ReadScopeGuard implements CanActivate {
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
-    @Inject(QUERY_OPTIONS_RESOLVED) private readonly options: ResolvedQueryOptions,
+    private readonly reflector: Reflector,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
+    const scope = this.reflector.get<string | undefined>(READ_SCOPE, context.getHandler());
+    if (scope === undefined) return true;
     const request = context.switchToHttp().getRequest<QueryRequest>();
     const presented = this.authenticator.presented(request);
     const key = this.authenticator.authenticate(presented);
@@ -72,7 +79,6 @@ export class ReadScopeGuard implements CanActivate {
       );
     }
     request.principal = key;
-    const scope = this.options.readScope;
     if (!ApiKeyAuthenticator.allows(key, scope)) {
       throw new QueryError('FORBIDDEN', `the API key lacks the scope '${scope}'`, 403, false, {
         requiredScope: scope,

@@ -1,18 +1,15 @@
 /**
- * Consistent reads (DESIGN.md, Positions and tokens): decode the request's token against the events topic,
- * refuse one past the end of the log, wait (bounded) until the view's version covers it, read, and answer with
- * that version's watermark merged into the request token. "Not found" only comes from a view that covers the
- * token; a store that does not know ('unknown') is never a 404.
+ * Consistent reads of one context's views (DESIGN: Positions and tokens): decode the request's token against the
+ * context's events topic, refuse one past the end of the log, wait (bounded) until the view's version covers it,
+ * read, and answer with that version's watermark merged into the request token. "Not found" only comes from a
+ * view that covers the token; a store that does not know ('unknown') is never a 404.
  *
- * Which version answers (DESIGN.md, Versions and cutover): the active one, except during a gradual cutover in
- * split mode, where `percent`% of reads (drawn per read) go to the candidate with the same token semantics. In
- * shadow mode the active version answers and the same read is compared on the candidate afterwards (shadow.ts).
- * Every answer names the version in the Consistency-Version header.
+ * Which version answers (Versions and cutover): the active one, except during a gradual cutover in split mode,
+ * where `percent`% of reads (drawn per read) go to the candidate with the same token semantics. In shadow mode
+ * the active version answers and the same read is compared on the candidate afterwards (shadow.ts). Every
+ * answer names the version in the Consistency-Version header.
  */
-import { Inject, Injectable } from '@nestjs/common';
 import { partitionForKey } from '@tidemark/kafka';
-import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
-import { cardFromDetail, mergeSellerStats } from '@tidemark/listings-projections';
 import type { Lookup, ProjectionDocument, StoredDocument } from '@tidemark/projection-runtime';
 import type { ConsistencyToken } from '@tidemark/schemas';
 import {
@@ -27,30 +24,17 @@ import {
 import type { Logger } from 'pino';
 import {
   CONSISTENCY_TIMEOUT,
-  INVALID_ID,
-  LISTING_NOT_FOUND,
   QueryError,
   REQUEST_ABORTED,
-  SELLER_NOT_FOUND,
   TOKEN_AHEAD_OF_LOG,
   TOPIC_IDENTITY_UNAVAILABLE,
   VIEW_UNAVAILABLE,
 } from './errors';
-// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
-import { QueryMetrics } from './metrics';
-import type { ResolvedQueryOptions } from './options';
-import type { ListingSearchParams, ListingSearchResult } from './search/listing-search';
-import type { ShadowSnapshot } from './shadow';
-// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
-import { ShadowReads } from './shadow';
-import { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
-import type { ReadView } from './views';
-// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
-import { projectionOf, SEARCH_PROJECTION, ViewSinks } from './views';
+import type { QueryMetrics } from './metrics';
+import type { ResolvedContext, ResolvedQueryOptions } from './options';
+import type { ShadowReads, ShadowSnapshot } from './shadow';
+import type { ContextViews } from './views';
 import type { WatermarkTracker } from './watermark-tracker';
-
-/** Longest id accepted (aggregate ids and seller ids are at most 200 characters). */
-export const MAX_ID_LENGTH = 200;
 
 export interface ReadRequest {
   /** The Consistency-Token request header, if any. */
@@ -63,8 +47,8 @@ export interface ReadRequest {
   signal?: AbortSignal;
 }
 
-/** Where an answer came from (the X-Tidemark-Source header). */
-export type ReadSource = 'postgres' | 'redis' | 'memcached' | 'postgres-fallback' | 'elasticsearch';
+/** Where an answer came from (the X-Tidemark-Source header): a store, or `<store>-fallback`. */
+export type ReadSource = string;
 
 export interface ReadAnswer<D> {
   data: D;
@@ -79,8 +63,8 @@ export interface ReadAnswer<D> {
   version: number;
 }
 
-interface Reached {
-  view: ReadView;
+/** A view version that covers the read's token (or, stale=ok, the best there is). */
+export interface Reached {
   projection: string;
   version: number;
   /** Whether the version is the active one or the candidate of a split cutover. */
@@ -91,7 +75,7 @@ interface Reached {
   stale: boolean;
 }
 
-interface Begun {
+export interface Begun {
   token: ConsistencyToken;
   deadline: number;
   request: ReadRequest;
@@ -106,118 +90,23 @@ interface Begun {
  */
 const LOG_CHECK_AFTER_MS = 100;
 
-@Injectable()
-export class ListingsReader {
+export class ContextReads {
   private identity: Promise<string> | undefined;
   /** Highest log end seen per partition: it only grows, so a token below it needs no round trip. */
   private readonly knownLogEnds = new Map<number, number>();
 
   constructor(
-    @Inject(QUERY_OPTIONS_RESOLVED) private readonly options: ResolvedQueryOptions,
-    @Inject(WATERMARK_TRACKER) private readonly tracker: WatermarkTracker,
-    private readonly sinks: ViewSinks,
+    readonly context: ResolvedContext,
+    private readonly options: ResolvedQueryOptions,
+    readonly tracker: WatermarkTracker,
+    readonly views: ContextViews,
     private readonly metrics: QueryMetrics,
-    @Inject(QUERY_LOGGER) private readonly logger: Logger,
-    private readonly shadow: ShadowReads,
+    readonly shadowReads: ShadowReads,
+    private readonly logger: Logger,
   ) {}
 
-  async detail(id: string, request: ReadRequest): Promise<ReadAnswer<ListingDetail>> {
-    validateId(id, 'listing id');
-    const begun = await this.begin(request);
-    const reached = await this.reach('detail', begun);
-    const partition = this.partitionOf(id);
-    const read = (version: number) => this.sinks.sink('detail', version).read(partition, id);
-    const found = await this.lookup(reached, () => read(reached.version));
-    const doc = this.knownDocument(found, reached);
-    this.shadowRead(reached, id, keyedSnapshot(partition, found), async (v) =>
-      keyedSnapshot(partition, await read(v)),
-    );
-    if (!doc) throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached);
-    return answer(doc, reached, 'postgres');
-  }
-
-  async card(id: string, request: ReadRequest): Promise<ReadAnswer<ListingCard>> {
-    validateId(id, 'listing id');
-    const begun = await this.begin(request);
-    const reached = await this.reach('cards', begun);
-    const partition = this.partitionOf(id);
-    const read = (version: number) => this.sinks.sink('cards', version).read(partition, id);
-    let found: Lookup<ListingCard>;
-    let reason = 'unknown';
-    try {
-      found = await read(reached.version);
-    } catch (error) {
-      // A cache that fails is a cache that does not know: the detail view answers.
-      this.logger.warn({ err: error, id }, 'card read failed; falling back to the detail view');
-      found = 'unknown';
-      reason = 'error';
-    }
-    // A card derived from the detail view is not the card view's answer: that shadow read counts as skipped.
-    this.shadowRead(reached, id, keyedSnapshot(partition, found), async (v) =>
-      keyedSnapshot(partition, await read(v)),
-    );
-    if (found !== 'unknown') {
-      if (found === 'absent' || found.doc === null) {
-        throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, reached, 'memcached');
-      }
-      return answer(found.doc, reached, 'memcached');
-    }
-    this.metrics.cardFallbacks.inc({ reason });
-    const fallback = await this.reach('detail', begun);
-    const detail = await this.lookup(fallback, () =>
-      this.sinks.sink('detail', fallback.version).read(this.partitionOf(id), id),
-    );
-    const doc = this.knownDocument(detail, fallback);
-    if (!doc) throw notFound(LISTING_NOT_FOUND, `no listing '${id}'`, { id }, fallback, 'postgres-fallback');
-    return answer(cardFromDetail(doc), fallback, 'postgres-fallback');
-  }
-
-  async sellerStats(sellerId: string, request: ReadRequest): Promise<ReadAnswer<SellerStats>> {
-    validateId(sellerId, 'seller id');
-    const begun = await this.begin(request);
-    const reached = await this.reach('sellerStats', begun);
-    const sink = this.sinks.sink('sellerStats', reached.version);
-    // Every partition may hold a sub-document of the seller (their listings are spread over partitions).
-    const readAll = (from: typeof sink) =>
-      Promise.all(
-        Array.from({ length: this.options.partitions }, (_, partition) => from.read(partition, sellerId)),
-      );
-    const lookups = await this.lookup(reached, () => readAll(sink));
-    const parts: SellerStats[] = [];
-    for (const found of lookups) {
-      const doc = this.knownDocument(found, reached);
-      if (doc) parts.push(doc);
-    }
-    this.shadowRead(reached, sellerId, statsSnapshot(lookups), async (v) =>
-      statsSnapshot(await readAll(this.sinks.sink('sellerStats', v))),
-    );
-    if (parts.length === 0) {
-      throw notFound(SELLER_NOT_FOUND, `no listings of seller '${sellerId}'`, { sellerId }, reached);
-    }
-    return answer(mergeSellerStats(parts), reached, 'redis');
-  }
-
-  /**
-   * A search of the listing search view (Elasticsearch): the same token semantics as the other reads, and the
-   * search runs only once the view covers the token (its sink refreshes before the watermark is published).
-   */
-  async search(params: ListingSearchParams, request: ReadRequest): Promise<ReadAnswer<ListingSearchResult>> {
-    if (!this.sinks.hasSearch) {
-      throw new QueryError(VIEW_UNAVAILABLE, 'the listing search view is not configured', 503, true, {
-        view: SEARCH_PROJECTION,
-      });
-    }
-    const begun = await this.begin(request);
-    const reached = await this.reach('search', begun);
-    const result = await this.lookup(reached, () => this.sinks.search(reached.version).search(params));
-    this.shadowRead(reached, JSON.stringify(params), searchSnapshot(result), async (v) =>
-      searchSnapshot(await this.sinks.search(v).search(params)),
-    );
-    return answer(result, reached, 'elasticsearch');
-  }
-
   /** Decodes the token, checks its partitions, and fixes the deadline of the whole read. */
-  private async begin(request: ReadRequest): Promise<Begun> {
+  async begin(request: ReadRequest): Promise<Begun> {
     const identity = await this.topicIdentity();
     const text = request.token?.trim();
     const token = text ? decodeToken(text, identity) : EMPTY_TOKEN(identity);
@@ -226,9 +115,13 @@ export class ListingsReader {
     return { token, deadline: Date.now() + bound, request, logChecked: request.stale === true };
   }
 
+  partitionOf(key: string): number {
+    return partitionForKey(key, this.context.partitions);
+  }
+
   private topicIdentity(): Promise<string> {
     if (!this.identity) {
-      const pending = this.options.topicIdentity();
+      const pending = this.context.topicIdentity();
       this.identity = pending;
       // A failed lookup is retried by the next read rather than cached.
       pending.catch(() => {
@@ -236,7 +129,7 @@ export class ListingsReader {
       });
     }
     return this.identity.catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'the events topic identity is not available');
+      this.logger.warn({ err: error, context: this.context.name }, 'the events topic identity is not available');
       throw new QueryError(
         TOPIC_IDENTITY_UNAVAILABLE,
         'the events topic identity is not known yet',
@@ -251,14 +144,15 @@ export class ListingsReader {
    * view's watermark and the highest log end seen need a look at the log.
    */
   private checkPartitions(token: ConsistencyToken): void {
+    const partitions = this.context.partitions;
     for (const partition of token.positions.keys()) {
-      if (partition >= this.options.partitions) {
+      if (partition >= partitions) {
         throw new QueryError(
           TOKEN_AHEAD_OF_LOG,
-          `consistency token names partition ${partition}; the events topic has ${this.options.partitions}`,
+          `consistency token names partition ${partition}; the events topic has ${partitions}`,
           400,
           false,
-          { partition, partitions: this.options.partitions },
+          { partition, partitions },
         );
       }
     }
@@ -276,7 +170,7 @@ export class ListingsReader {
       unknown.map(async ([partition, offset]) => {
         let end: number;
         try {
-          end = await this.options.logEnd(partition);
+          end = await this.context.logEnd(partition);
         } catch (error) {
           // Cannot tell: the bounded wait decides (a view cannot pass a log it cannot read either).
           this.logger.warn({ err: error, partition }, 'could not read the log end of an events partition');
@@ -300,8 +194,7 @@ export class ListingsReader {
    * Picks the version (the active one, or the candidate for a split read) and waits (unless stale=ok) until it
    * covers the token.
    */
-  private async reach(view: ReadView, begun: Begun): Promise<Reached> {
-    const projection = projectionOf(view);
+  async reach(projection: string, begun: Begun): Promise<Reached> {
     const { token, request } = begun;
     if (this.tracker.activeVersion(projection) === null) await this.tracker.refresh();
     const candidate = this.splitCandidate(projection);
@@ -309,15 +202,9 @@ export class ListingsReader {
       // The active version is read again after each wait: a switch in between only moves to one that covers.
       const version = candidate ?? this.tracker.activeVersion(projection);
       if (version === null) {
-        throw new QueryError(
-          VIEW_UNAVAILABLE,
-          `the ${projection} view has no active version yet`,
-          503,
-          true,
-          {
-            view: projection,
-          },
-        );
+        throw new QueryError(VIEW_UNAVAILABLE, `the ${projection} view has no active version yet`, 503, true, {
+          view: projection,
+        });
       }
       const watermark = this.tracker.watermark(projection, version);
       const covered = covers(watermark, token);
@@ -325,7 +212,6 @@ export class ListingsReader {
         if (!covered) this.metrics.staleReads.inc({ view: projection });
         const merged = mergeTokens(tokenFromPositions(token.topicIdentity, watermark), token);
         return {
-          view,
           projection,
           version,
           role: candidate === null ? 'active' : 'candidate',
@@ -364,7 +250,7 @@ export class ListingsReader {
   }
 
   /** Shadow mode: compares the active version's answer with the candidate's, after the response (shadow.ts). */
-  private shadowRead(
+  shadowRead(
     reached: Reached,
     key: string,
     answer: ShadowSnapshot,
@@ -374,7 +260,7 @@ export class ListingsReader {
     if (reached.stale || reached.role !== 'active') return;
     const candidate = this.tracker.candidate(reached.projection);
     if (candidate?.mode !== 'shadow' || candidate.version === reached.version) return;
-    this.shadow.compare({
+    this.shadowReads.compare({
       projection: reached.projection,
       key,
       active: reached.version,
@@ -412,7 +298,7 @@ export class ListingsReader {
   }
 
   /** A store that fails answers 503 (retryable), not 500. */
-  private async lookup<T>(reached: Reached, read: () => Promise<T>): Promise<T> {
+  async lookup<T>(reached: Reached, read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (error) {
@@ -425,28 +311,19 @@ export class ListingsReader {
   }
 
   /** The document, or null for absent/tombstone; 'unknown' from a store of record is a 503, never a 404. */
-  private knownDocument<D extends ProjectionDocument>(found: Lookup<D>, reached: Reached): D | null {
+  knownDocument<D extends ProjectionDocument>(found: Lookup<D>, reached: Reached): D | null {
     if (found === 'absent') return null;
     if (found === 'unknown') {
-      throw new QueryError(
-        VIEW_UNAVAILABLE,
-        `the ${reached.projection} view does not know this key`,
-        503,
-        true,
-        {
-          view: reached.projection,
-        },
-      );
+      throw new QueryError(VIEW_UNAVAILABLE, `the ${reached.projection} view does not know this key`, 503, true, {
+        view: reached.projection,
+      });
     }
     return (found as StoredDocument<D>).doc;
   }
-
-  private partitionOf(id: string): number {
-    return partitionForKey(id, this.options.partitions);
-  }
 }
 
-function answer<D>(data: D, reached: Reached, source: ReadSource): ReadAnswer<D> {
+/** The answer of a read that reached a view. */
+export function answer<D>(data: D, reached: Reached, source: ReadSource): ReadAnswer<D> {
   return {
     data,
     token: reached.token,
@@ -460,7 +337,7 @@ function answer<D>(data: D, reached: Reached, source: ReadSource): ReadAnswer<D>
 /** Headers an answer (or a 404) carries. */
 export function answerHeaders(
   answer: Pick<ReadAnswer<unknown>, 'token' | 'stale' | 'source' | 'view' | 'version'>,
-) {
+): Record<string, string> {
   return {
     'Consistency-Token': answer.token,
     ...(answer.stale ? { 'Consistency-Stale': 'true' } : {}),
@@ -471,47 +348,13 @@ export function answerHeaders(
   };
 }
 
-/** One key's lookup in one partition, for a shadow comparison. */
-function keyedSnapshot(partition: number, found: Lookup<ProjectionDocument>): ShadowSnapshot {
-  if (found === 'unknown') return { value: null, unknown: true };
-  if (found === 'absent') return { value: null, positions: new Map([[partition, 0]]) };
-  return { value: found.doc, positions: new Map([[partition, found.position]]) };
-}
-
-/** A seller's sub-documents over every partition, merged as the read merges them. */
-function statsSnapshot(lookups: readonly Lookup<SellerStats>[]): ShadowSnapshot {
-  const positions = new Map<number, number>();
-  const parts: SellerStats[] = [];
-  for (const [partition, found] of lookups.entries()) {
-    if (found === 'unknown') return { value: null, unknown: true };
-    if (found === 'absent') {
-      positions.set(partition, 0);
-      continue;
-    }
-    positions.set(partition, found.position);
-    if (found.doc) parts.push(found.doc);
-  }
-  return { value: parts.length > 0 ? mergeSellerStats(parts) : null, positions };
-}
-
-/** A search answer: the ordered hit ids and the total (scores and facets may differ between index versions). */
-function searchSnapshot(result: ListingSearchResult): ShadowSnapshot {
-  return { value: { total: result.total, ids: result.hits.map((hit) => hit.id) } };
-}
-
-const SOURCES: Record<ReadView, ReadSource> = {
-  detail: 'postgres',
-  sellerStats: 'redis',
-  cards: 'memcached',
-  search: 'elasticsearch',
-};
-
-function notFound(
+/** A 404 from a view that covers the token: it carries the view's token like an answer. */
+export function notFound(
   code: string,
   message: string,
   details: Record<string, unknown>,
   reached: Reached,
-  source: ReadSource = SOURCES[reached.view],
+  source: ReadSource,
 ): QueryError {
   return new QueryError(
     code,
@@ -527,19 +370,4 @@ function notFound(
       version: reached.version,
     }),
   );
-}
-
-export function validateId(id: string, what: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
-    throw new QueryError(
-      INVALID_ID,
-      `${what} must be 1 to ${MAX_ID_LENGTH} characters without control characters`,
-      400,
-      false,
-      {
-        maxLength: MAX_ID_LENGTH,
-      },
-    );
-  }
 }
