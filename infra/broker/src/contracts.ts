@@ -1,7 +1,7 @@
 /**
  * Contracts between the broker's layers.
  *
- *   protocol/  pure codecs (no sockets, no state)
+ *   (codecs)   pure codecs (no sockets, no state): the @tidemark/kafka-protocol package
  *   storage/   partition logs on disk, topic registry, journals        (implements LogStore, TopicRegistry)
  *   coordinator/ consumer groups and transactions                      (implements GroupCoordinator, TransactionCoordinator)
  *   apis/      one handler per Kafka API: decode -> call the contracts below -> encode
@@ -9,7 +9,8 @@
  *   server/    composition, lifecycle, metrics endpoint, CLI
  *
  * All int64 values (offsets, producer ids, timestamps) are JS numbers: they stay far below 2^53 here.
- * Operations fail by throwing KafkaError (protocol/error-codes.ts) unless the signature returns error codes.
+ * Operations fail by throwing KafkaError (error-codes.ts of @tidemark/kafka-protocol) unless the signature returns
+ * error codes.
  */
 import type { Logger } from 'pino';
 

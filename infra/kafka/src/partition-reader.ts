@@ -3,15 +3,16 @@
  *
  * Why not kafkajs: rebuilding a command processor's state needs manual partition assignment (read partition p
  * of <ctx>.events from a snapshot offset to the end, now), which kafkajs does not offer — its consumers only
- * join groups. This client speaks Metadata v1, ListOffsets v2 and Fetch v11 with the broker's pure codecs, so
- * it works against Kafka and the embedded broker alike. It skips control batches and aborted transactions as a
- * Java consumer does, and decodes uncompressed and gzip batches (Tidemark's producers do not compress).
+ * join groups. This client speaks Metadata v1, ListOffsets v2 and Fetch v11 with the pure codecs of
+ * @tidemark/kafka-protocol, so it works against Kafka and the embedded broker alike. It skips control batches and
+ * aborted transactions as a Java consumer does, and decodes uncompressed and gzip batches (Tidemark's producers
+ * do not compress).
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { kafkaProtocol as kp } from '@tidemark/broker';
+import * as kp from '@tidemark/kafka-protocol';
 
 export interface ReadRecord {
   offset: number;

@@ -1,5 +1,4 @@
-/** Structured JSON logs for the HTTP services, and Nest's own log lines routed into them. */
-import type { LoggerService } from '@nestjs/common';
+/** Structured JSON logs for every Tidemark process (Nest's own log lines: PinoNestLogger in ./http). */
 import type { Logger } from 'pino';
 import pino from 'pino';
 
@@ -9,39 +8,4 @@ export function createServiceLogger(name: string, level?: string): Logger {
     { name, level: level ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' },
     pino.destination({ fd: 2, sync: true }),
   );
-}
-
-/** Nest's own log lines (route mapping, bootstrap) go to pino; its chatty "log" level becomes debug. */
-export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
-
-  log(message: unknown, ...rest: unknown[]) {
-    this.logger.debug(fields(rest), text(message));
-  }
-  error(message: unknown, ...rest: unknown[]) {
-    this.logger.error(fields(rest), text(message));
-  }
-  warn(message: unknown, ...rest: unknown[]) {
-    this.logger.warn(fields(rest), text(message));
-  }
-  debug(message: unknown, ...rest: unknown[]) {
-    this.logger.debug(fields(rest), text(message));
-  }
-  verbose(message: unknown, ...rest: unknown[]) {
-    this.logger.trace(fields(rest), text(message));
-  }
-  fatal(message: unknown, ...rest: unknown[]) {
-    this.logger.fatal(fields(rest), text(message));
-  }
-}
-
-function text(message: unknown): string {
-  if (typeof message === 'string') return message;
-  if (message instanceof Error) return message.message;
-  return JSON.stringify(message) ?? String(message);
-}
-
-function fields(rest: unknown[]): Record<string, unknown> {
-  const strings = rest.filter((r): r is string => typeof r === 'string');
-  return strings.length > 0 ? { nest: strings.at(-1), extra: strings.slice(0, -1) } : {};
 }

@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability';
+import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability/http';
 import { requestObserverOptions } from './http/request-observer';
 import { createQueryLogger, PinoNestLogger } from './logger';
 import { QueryMetrics } from './metrics';

@@ -1,12 +1,13 @@
 /** AddOffsetsToTxn: adds the group's offsets partition to the producer's ongoing transaction. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
   type AddOffsetsToTxnRequest,
   type AddOffsetsToTxnResponse,
+  ApiKey,
   decodeAddOffsetsToTxnRequest,
   encodeAddOffsetsToTxnResponse,
-} from '../protocol/messages/add-offsets-to-txn';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor, legacyTxnErrorCode } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

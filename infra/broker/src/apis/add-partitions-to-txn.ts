@@ -1,12 +1,13 @@
 /** AddPartitionsToTxn: records the partitions in the producer's ongoing transaction. */
-import type { BrokerServices, TopicPartition } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
   type AddPartitionsToTxnRequest,
   type AddPartitionsToTxnResponse,
+  ApiKey,
   decodeAddPartitionsToTxnRequest,
   encodeAddPartitionsToTxnResponse,
-} from '../protocol/messages/add-partitions-to-txn';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, TopicPartition } from '../contracts';
 import { errorCodeFor, legacyTxnErrorCode, resultsInRequestOrder } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,14 +1,15 @@
 /** ApiVersions: the version ranges of every served API, taken from the handler registry. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   type ApiVersionRange,
   type ApiVersionsRequest,
   type ApiVersionsResponse,
   decodeApiVersionsRequest,
+  ErrorCode,
   encodeApiVersionsResponse,
-} from '../protocol/messages/api-versions';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import type { ApiHandler, RequestContext } from './registry';
 
 export const API_VERSIONS_MIN = 0;

@@ -1,6 +1,7 @@
 /** Helpers shared by the API handlers. */
+
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { BrokerServices } from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 
 /** The error code for a failure; unexpected (non-Kafka) errors are logged and become UNKNOWN_SERVER_ERROR. */
 export function errorCodeFor(error: unknown, services: BrokerServices, what: string): number {

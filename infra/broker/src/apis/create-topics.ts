@@ -2,17 +2,20 @@
  * CreateTopics: num_partitions -1 means the broker default (or the number of manual assignments); replication
  * factor -1 or 1 only (one broker). Error messages are returned from v1 on.
  */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode, errorName, KafkaError } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   type CreatableTopic,
   type CreatableTopicResult,
   type CreateTopicsRequest,
   type CreateTopicsResponse,
   decodeCreateTopicsRequest,
+  ErrorCode,
   encodeCreateTopicsResponse,
-} from '../protocol/messages/create-topics';
+  errorName,
+  KafkaError,
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,14 +1,15 @@
 /** DeleteTopics: deletes each named topic and its data. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   type DeletableTopicResult,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
   decodeDeleteTopicsRequest,
+  ErrorCode,
   encodeDeleteTopicsResponse,
-} from '../protocol/messages/delete-topics';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,13 +1,14 @@
 /** DescribeGroups: one description per requested group id, from the group coordinator. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   type DescribedGroup,
   type DescribeGroupsRequest,
   type DescribeGroupsResponse,
   decodeDescribeGroupsRequest,
   encodeDescribeGroupsResponse,
-} from '../protocol/messages/describe-groups';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,12 +1,13 @@
 /** EndTxn: commits or aborts the producer's transaction (markers written by the transaction coordinator). */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeEndTxnRequest,
   type EndTxnRequest,
   type EndTxnResponse,
   encodeEndTxnResponse,
-} from '../protocol/messages/end-txn';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor, legacyTxnErrorCode } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -6,17 +6,18 @@
  * Size limits follow KIP-74: the first partition with data may exceed the limits by one batch (the store returns
  * the first batch whole); later partitions only get whole batches that fit the response's remaining max_bytes.
  */
-import type { BrokerServices, FetchPartitionResult, IsolationLevel, WaitPosition } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeFetchRequest,
+  ErrorCode,
   encodeFetchResponse,
   type FetchableTopicResponse,
   type FetchPartitionData,
   type FetchRequest,
   type FetchResponse,
-} from '../protocol/messages/fetch';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, FetchPartitionResult, IsolationLevel, WaitPosition } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

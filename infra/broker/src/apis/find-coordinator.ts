@@ -1,14 +1,15 @@
 /** FindCoordinator: this broker coordinates every group and every transactional id. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   CoordinatorKeyType,
   decodeFindCoordinatorRequest,
+  ErrorCode,
   encodeFindCoordinatorResponse,
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
-} from '../protocol/messages/find-coordinator';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import type { ApiHandler, RequestContext } from './registry';
 
 async function handleFindCoordinator(

@@ -1,12 +1,13 @@
 /** Heartbeat: delegated to the group coordinator. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeHeartbeatRequest,
   encodeHeartbeatResponse,
   type HeartbeatRequest,
   type HeartbeatResponse,
-} from '../protocol/messages/heartbeat';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

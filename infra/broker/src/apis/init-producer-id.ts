@@ -1,12 +1,13 @@
 /** InitProducerId: a producer id and epoch from the transaction coordinator. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeInitProducerIdRequest,
   encodeInitProducerIdResponse,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
-} from '../protocol/messages/init-producer-id';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor, legacyTxnErrorCode } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,12 +1,13 @@
 /** JoinGroup: delegated to the group coordinator; resolves when the join phase completes. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeJoinGroupRequest,
   encodeJoinGroupResponse,
   type JoinGroupRequest,
   type JoinGroupResponse,
-} from '../protocol/messages/join-group';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -2,15 +2,16 @@
  * LeaveGroup: delegated to the group coordinator. v0..2 name one member; their single error code is the member's
  * error when the group-level code is NONE.
  */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeLeaveGroupRequest,
+  ErrorCode,
   encodeLeaveGroupResponse,
   type LeaveGroupRequest,
   type LeaveGroupResponse,
-} from '../protocol/messages/leave-group';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,13 +1,14 @@
 /** ListGroups: every group known to the coordinator with its protocol type. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeListGroupsRequest,
+  ErrorCode,
   encodeListGroupsResponse,
   type ListGroupsRequest,
   type ListGroupsResponse,
-} from '../protocol/messages/list-groups';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -2,16 +2,17 @@
  * ListOffsets: -1 latest (high watermark, or the last stable offset under read_committed), -2 earliest, else
  * the first offset at or after a timestamp. v0 answers in the old style: a list holding that one offset.
  */
-import type { BrokerServices, IsolationLevel } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeListOffsetsRequest,
+  ErrorCode,
   encodeListOffsetsResponse,
   type ListOffsetsPartitionResponse,
   type ListOffsetsRequest,
   type ListOffsetsResponse,
-} from '../protocol/messages/list-offsets';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, IsolationLevel } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

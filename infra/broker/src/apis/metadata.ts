@@ -2,17 +2,19 @@
  * Metadata: this broker is the whole cluster (controller, leader and only replica of every partition). Unknown
  * topics are created on request when auto-creation is enabled (and, from v4, allowed by the client).
  */
-import type { BrokerServices, TopicMetadata } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeMetadataRequest,
+  ErrorCode,
   encodeMetadataResponse,
+  KafkaError,
   type MetadataRequest,
   type MetadataResponse,
   type MetadataResponsePartition,
   type MetadataResponseTopic,
-} from '../protocol/messages/metadata';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, TopicMetadata } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -2,14 +2,15 @@
  * OffsetCommit: stores the offsets through the group coordinator (negative offsets as given). v0 commits carry
  * no generation or member: they are commits from outside the group (generation -1, member '').
  */
-import type { BrokerServices, OffsetCommitEntry } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeOffsetCommitRequest,
   encodeOffsetCommitResponse,
   type OffsetCommitRequest,
   type OffsetCommitResponse,
-} from '../protocol/messages/offset-commit';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, OffsetCommitEntry } from '../contracts';
 import { errorCodeFor, resultsInRequestOrder } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -3,17 +3,18 @@
  * (v2+) returns every committed offset of the group. A coordinator failure is reported in the top-level error
  * code from v2 on, and in every partition for v1.
  */
-import type { BrokerServices, CommittedOffset, TopicPartition } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeOffsetFetchRequest,
+  ErrorCode,
   encodeOffsetFetchResponse,
   type OffsetFetchRequest,
   type OffsetFetchResponse,
   type OffsetFetchResponsePartition,
   type OffsetFetchResponseTopic,
-} from '../protocol/messages/offset-fetch';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, CommittedOffset, TopicPartition } from '../contracts';
 import { errorCodeFor, partitionKey } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

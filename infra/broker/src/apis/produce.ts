@@ -2,17 +2,18 @@
  * Produce: hands each partition's record batches to the log store. Every append is started synchronously, in
  * request order, before the first await (the store orders appends per partition by call order).
  */
-import type { AppendOptions, AppendResult, BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
+
 import {
+  ApiKey,
   decodeProduceRequest,
+  ErrorCode,
   encodeProduceResponse,
   type ProducePartitionResponse,
   type ProduceRequest,
   type ProduceResponse,
   type ProduceTopicResponse,
-} from '../protocol/messages/produce';
+} from '@tidemark/kafka-protocol';
+import type { AppendOptions, AppendResult, BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -5,9 +5,9 @@
  * arrives (requests of one connection are dispatched in arrival order without waiting for each other); the
  * network layer writes the responses of one connection strictly in request order.
  */
+
+import type { ApiVersionRange, Reader, Writer } from '@tidemark/kafka-protocol';
 import type { BrokerServices } from '../contracts';
-import type { ApiVersionRange } from '../protocol/messages/api-versions';
-import type { Reader, Writer } from '../protocol/primitives';
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn';
 import { createApiVersionsHandler } from './api-versions';

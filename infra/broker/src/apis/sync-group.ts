@@ -1,12 +1,13 @@
 /** SyncGroup: delegated to the group coordinator; followers wait for the leader's assignment. */
-import type { BrokerServices } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeSyncGroupRequest,
   encodeSyncGroupResponse,
   type SyncGroupRequest,
   type SyncGroupResponse,
-} from '../protocol/messages/sync-group';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices } from '../contracts';
 import { errorCodeFor } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

@@ -1,12 +1,13 @@
 /** TxnOffsetCommit: offsets kept pending in the transaction until it commits. */
-import type { BrokerServices, OffsetCommitEntry } from '../contracts';
-import { ApiKey } from '../protocol/api-keys';
+
 import {
+  ApiKey,
   decodeTxnOffsetCommitRequest,
   encodeTxnOffsetCommitResponse,
   type TxnOffsetCommitRequest,
   type TxnOffsetCommitResponse,
-} from '../protocol/messages/txn-offset-commit';
+} from '@tidemark/kafka-protocol';
+import type { BrokerServices, OffsetCommitEntry } from '../contracts';
 import { errorCodeFor, legacyTxnErrorCode, resultsInRequestOrder } from './common';
 import type { ApiHandler, RequestContext } from './registry';
 

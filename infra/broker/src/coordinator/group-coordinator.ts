@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { Logger } from 'pino';
 import type {
   BrokerConfig,
@@ -24,7 +25,6 @@ import type {
   OffsetCommitEntry,
   TopicPartition,
 } from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { Journal } from '../storage/journal';
 
 /** A session timer firing later than this saw a stalled event loop (see onSessionTimer). */

@@ -12,6 +12,7 @@
  * offsets are visible, so a read_committed consumer sees the outcome as soon as the producer does.
  */
 import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { Logger } from 'pino';
 import type {
   BrokerConfig,
@@ -22,7 +23,6 @@ import type {
   TransactionCoordinator,
   TransactionState,
 } from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { Journal } from '../storage/journal';
 
 /** Producer ids reserved per journal write. */

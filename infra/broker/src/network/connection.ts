@@ -7,15 +7,21 @@
  * request order). A request without a response (Produce acks=0) releases its slot silently.
  */
 import type { Socket } from 'node:net';
+import {
+  ApiKey,
+  apiName,
+  decodeRequestHeader,
+  ErrorCode,
+  encodeApiVersionsResponse,
+  encodeResponseHeader,
+  Reader,
+  type RequestHeader,
+  Writer,
+} from '@tidemark/kafka-protocol';
 import type { Logger } from 'pino';
 import { unsupportedApiVersionsResponse } from '../apis/api-versions';
 import { type ApiHandler, handlerFor, type RequestContext, supportedApiVersions } from '../apis/registry';
 import type { BrokerServices } from '../contracts';
-import { ApiKey, apiName } from '../protocol/api-keys';
-import { ErrorCode } from '../protocol/error-codes';
-import { decodeRequestHeader, encodeResponseHeader, type RequestHeader } from '../protocol/headers';
-import { encodeApiVersionsResponse } from '../protocol/messages/api-versions';
-import { Reader, Writer } from '../protocol/primitives';
 
 /** Smallest possible request: api key, api version and correlation id. */
 const MIN_FRAME_BYTES = 8;

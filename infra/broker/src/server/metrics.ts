@@ -1,7 +1,6 @@
+import { apiName, errorName } from '@tidemark/kafka-protocol';
 import { Counter, collectDefaultMetrics, Gauge, Registry, Summary } from 'prom-client';
 import type { BrokerMetrics, GroupCoordinator, GroupState, LogStore } from '../contracts';
-import { apiName } from '../protocol/api-keys';
-import { errorName } from '../protocol/error-codes';
 
 const GROUP_STATES: GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
 

@@ -1,6 +1,7 @@
 /** LogStore over the partition logs of every topic. */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { Logger } from 'pino';
 import type {
   AppendOptions,
@@ -14,7 +15,6 @@ import type {
   TopicMetadata,
   WaitPosition,
 } from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { fsyncDir } from './fs-util';
 import { GroupCommitter } from './group-commit';
 import { PartitionLog, type PartitionSettings, type RecoveryStats } from './partition-log';

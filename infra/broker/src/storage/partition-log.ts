@@ -8,24 +8,17 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import type {
-  AbortedTransaction,
-  AppendOptions,
-  AppendResult,
-  FetchPartitionResult,
-  IsolationLevel,
-} from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import {
   BATCH_HEADER_SIZE,
   BATCH_LENGTH_OFFSET,
   buildControlBatch,
   ControlType,
   crcMatches,
+  ErrorCode,
   findTimestampInBatch,
   isControl,
   isTransactional,
+  KafkaError,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
   MAX_TIMESTAMP_OFFSET,
@@ -36,7 +29,15 @@ import {
   rewriteBatchBase,
   scanBatches,
   validateClientBatch,
-} from '../protocol/record-batch';
+} from '@tidemark/kafka-protocol';
+import type { Logger } from 'pino';
+import type {
+  AbortedTransaction,
+  AppendOptions,
+  AppendResult,
+  FetchPartitionResult,
+  IsolationLevel,
+} from '../contracts';
 import { fdatasync, fstatSize, fsyncDir, ftruncate, isErrnoException, readInto } from './fs-util';
 import type { CommitTarget, GroupCommitter } from './group-commit';
 import { ProducerStateManager } from './producer-state';

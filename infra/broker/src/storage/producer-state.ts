@@ -2,8 +2,7 @@
  * Idempotent / transactional producer state of one partition, per producer id: the current epoch, the last
  * five batches (sequence range and offsets) for duplicate detection, and the open transaction's first offset.
  */
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
-import { INT32_MAX, lastSequenceOf } from '../protocol/record-batch';
+import { ErrorCode, INT32_MAX, KafkaError, lastSequenceOf } from '@tidemark/kafka-protocol';
 
 export const MAX_TRACKED_BATCHES = 5;
 

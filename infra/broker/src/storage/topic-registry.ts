@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { Logger } from 'pino';
 import type { TopicMetadata, TopicRegistry } from '../contracts';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { isErrnoException, writeFileAtomic } from './fs-util';
 import type { DiskLogStore } from './log-store';
 

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { ErrorCode } from '@tidemark/kafka-protocol';
 import pino from 'pino';
 import type { BrokerConfig, JoinGroupInput, JoinGroupOutput } from '../../src/contracts';
 import { DiskGroupCoordinator } from '../../src/coordinator';
-import { ErrorCode } from '../../src/protocol/error-codes';
 import { sleep, testConfig } from './helpers';
 
 const logger = pino({ level: 'silent' });

@@ -3,10 +3,10 @@ import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import pino from 'pino';
 import type { BrokerConfig, LogStore } from '../../src/contracts';
 import { DiskGroupCoordinator, DiskTransactionCoordinator } from '../../src/coordinator';
-import { ErrorCode, KafkaError } from '../../src/protocol/error-codes';
 import { eventually, sleep, testConfig } from './helpers';
 
 const logger = pino({ level: 'silent' });

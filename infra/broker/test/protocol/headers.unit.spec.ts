@@ -6,24 +6,24 @@ import frameRequest = require('kafkajs/src/protocol/request');
 import fetchV11Request = require('kafkajs/src/protocol/requests/fetch/v11/request');
 import metadataV6Request = require('kafkajs/src/protocol/requests/metadata/v6/request');
 
-import { ApiKey } from '../../src/protocol/api-keys';
 import {
-  decodeRequestHeader,
-  encodeRequestHeader,
-  encodeResponseHeader,
-  requestHeaderVersion,
-  responseHeaderVersion,
-} from '../../src/protocol/headers';
-import {
+  ApiKey,
   decodeApiVersionsRequest,
   decodeApiVersionsResponse,
+  decodeFetchRequest,
+  decodeMetadataRequest,
+  decodeRequestHeader,
   encodeApiVersionsRequest,
   encodeApiVersionsResponse,
-} from '../../src/protocol/messages/api-versions';
-import { decodeFetchRequest } from '../../src/protocol/messages/fetch';
-import { decodeMetadataRequest } from '../../src/protocol/messages/metadata';
-import { ProtocolDecodeError, Reader, Writer } from '../../src/protocol/primitives';
-import { hexFixture } from './helpers';
+  encodeRequestHeader,
+  encodeResponseHeader,
+  ProtocolDecodeError,
+  Reader,
+  requestHeaderVersion,
+  responseHeaderVersion,
+  Writer,
+} from '@tidemark/kafka-protocol';
+import { hexFixture } from './hex-fixture';
 
 /** Strips and checks the INT32 size prefix of a frame. */
 function unframe(frame: Buffer): Buffer {

@@ -13,6 +13,14 @@ import fetchV11Request = require('kafkajs/src/protocol/requests/fetch/v11/reques
 import metadataV6Request = require('kafkajs/src/protocol/requests/metadata/v6/request');
 import produceV7Request = require('kafkajs/src/protocol/requests/produce/v7/request');
 
+import {
+  ApiKey,
+  decodeApiVersionsResponse,
+  decodeFetchResponse,
+  decodeMetadataResponse,
+  decodeProduceResponse,
+  Reader,
+} from '@tidemark/kafka-protocol';
 import { pino } from 'pino';
 import type {
   AppendOptions,
@@ -27,13 +35,7 @@ import type {
   TransactionCoordinator,
 } from '../../src/contracts';
 import { KafkaServer } from '../../src/network/kafka-server';
-import { ApiKey } from '../../src/protocol/api-keys';
-import { decodeApiVersionsResponse } from '../../src/protocol/messages/api-versions';
-import { decodeFetchResponse } from '../../src/protocol/messages/fetch';
-import { decodeMetadataResponse } from '../../src/protocol/messages/metadata';
-import { decodeProduceResponse } from '../../src/protocol/messages/produce';
-import { Reader } from '../../src/protocol/primitives';
-import { hexFixture } from './helpers';
+import { hexFixture } from './hex-fixture';
 
 interface Deferred<T> {
   promise: Promise<T>;

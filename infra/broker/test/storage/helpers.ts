@@ -1,4 +1,4 @@
-/** Shared helpers for the storage and record batch tests: kafkajs-encoded batches, temp dirs, a storage. */
+/** Shared helpers for the storage tests: kafkajs-encoded batches, temp dirs, a storage. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode, KafkaError } from '../../src/protocol/error-codes';
-import { readBatchHeader } from '../../src/protocol/record-batch';
+import { ErrorCode, KafkaError, readBatchHeader } from '@tidemark/kafka-protocol';
 import { batchOffsets, makeBatch, open, tempDir } from './helpers';
 
 const ACKS = { acks: -1, transactionalId: null };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode, KafkaError } from '../../src/protocol/error-codes';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import { ProducerStateManager } from '../../src/storage/producer-state';
 import { batchOffsets, makeBatch, open, tempDir } from './helpers';
 

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ErrorCode, KafkaError } from '@tidemark/kafka-protocol';
 import type { FetchPartitionResult } from '../../src/contracts';
-import { ErrorCode, KafkaError } from '../../src/protocol/error-codes';
 import { batchOffsets, makeBatch, open, tempDir } from './helpers';
 
 const ACKS = { acks: -1, transactionalId: null };

@@ -1,7 +1,7 @@
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, Inject } from '@nestjs/common';
-import type { ErrorAnswer } from '@tidemark/observability';
-import { answerError, answerFromHttpException, bodyParserError } from '@tidemark/observability';
+import type { ErrorAnswer } from '@tidemark/observability/http';
+import { answerError, answerFromHttpException, bodyParserError } from '@tidemark/observability/http';
 import { TidemarkError } from '@tidemark/schemas';
 import type { Logger } from 'pino';
 import type { ResolvedGatewayOptions } from '../options';

@@ -1,5 +1,5 @@
 /** Request ids, the request metric and one log line per request of the gateway (infra/observability). */
-import type { RequestObserverOptions, RouteTable } from '@tidemark/observability';
+import type { RequestObserverOptions, RouteTable } from '@tidemark/observability/http';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics';
 

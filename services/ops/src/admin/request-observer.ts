@@ -1,6 +1,6 @@
 /** Request ids, the request metric and one log line per request of the admin API (infra/observability). */
-import type { RouteTable } from '@tidemark/observability';
-import { requestObserver as observeRequests } from '@tidemark/observability';
+import type { RouteTable } from '@tidemark/observability/http';
+import { requestObserver as observeRequests } from '@tidemark/observability/http';
 import type { Logger } from 'pino';
 import type { AdminMetrics } from './metrics';
 

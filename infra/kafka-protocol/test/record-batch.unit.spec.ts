@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import Decoder = require('kafkajs/src/protocol/decoder');
 import decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
 
-import { crc32c } from '../../src/protocol/crc32c';
-import { ErrorCode, KafkaError } from '../../src/protocol/error-codes';
+import { crc32c } from '../src/crc32c';
+import { ErrorCode, KafkaError } from '../src/error-codes';
 import {
   ATTRIBUTES_OFFSET,
   buildControlBatch,
@@ -21,8 +21,8 @@ import {
   scanBatches,
   validateClientBatch,
   writeVarlong,
-} from '../../src/protocol/record-batch';
-import { makeBatch } from '../storage/helpers';
+} from '../src/record-batch';
+import { makeBatch } from './record-batches';
 
 function expectKafkaError(fn: () => void, code: number): void {
   assert.throws(fn, (err: unknown) => err instanceof KafkaError && err.code === code);

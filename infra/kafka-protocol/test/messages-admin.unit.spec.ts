@@ -39,32 +39,20 @@ import txnOffsetCommitV1Response = require('kafkajs/src/protocol/requests/txnOff
 import {
   decodeAddOffsetsToTxnRequest,
   encodeAddOffsetsToTxnResponse,
-} from '../../src/protocol/messages/add-offsets-to-txn';
+} from '../src/messages/add-offsets-to-txn';
 import {
   decodeAddPartitionsToTxnRequest,
   encodeAddPartitionsToTxnResponse,
-} from '../../src/protocol/messages/add-partitions-to-txn';
-import {
-  decodeApiVersionsRequest,
-  encodeApiVersionsResponse,
-} from '../../src/protocol/messages/api-versions';
-import {
-  decodeCreateTopicsRequest,
-  encodeCreateTopicsResponse,
-} from '../../src/protocol/messages/create-topics';
-import {
-  decodeDeleteTopicsRequest,
-  encodeDeleteTopicsResponse,
-} from '../../src/protocol/messages/delete-topics';
-import { decodeEndTxnRequest, encodeEndTxnResponse } from '../../src/protocol/messages/end-txn';
-import {
-  decodeInitProducerIdRequest,
-  encodeInitProducerIdResponse,
-} from '../../src/protocol/messages/init-producer-id';
+} from '../src/messages/add-partitions-to-txn';
+import { decodeApiVersionsRequest, encodeApiVersionsResponse } from '../src/messages/api-versions';
+import { decodeCreateTopicsRequest, encodeCreateTopicsResponse } from '../src/messages/create-topics';
+import { decodeDeleteTopicsRequest, encodeDeleteTopicsResponse } from '../src/messages/delete-topics';
+import { decodeEndTxnRequest, encodeEndTxnResponse } from '../src/messages/end-txn';
+import { decodeInitProducerIdRequest, encodeInitProducerIdResponse } from '../src/messages/init-producer-id';
 import {
   decodeTxnOffsetCommitRequest,
   encodeTxnOffsetCommitResponse,
-} from '../../src/protocol/messages/txn-offset-commit';
+} from '../src/messages/txn-offset-commit';
 import { decodeAll, encodeToBuffer, kafkajsBody, pick } from './helpers';
 
 describe('ApiVersions codec (kafkajs v0..v2)', () => {

@@ -41,33 +41,27 @@ import syncGroupV3Request = require('kafkajs/src/protocol/requests/syncGroup/v3/
 import syncGroupV0Response = require('kafkajs/src/protocol/requests/syncGroup/v0/response');
 import syncGroupV3Response = require('kafkajs/src/protocol/requests/syncGroup/v3/response');
 
-import {
-  decodeDescribeGroupsRequest,
-  encodeDescribeGroupsResponse,
-} from '../../src/protocol/messages/describe-groups';
+import { decodeDescribeGroupsRequest, encodeDescribeGroupsResponse } from '../src/messages/describe-groups';
 import {
   decodeFindCoordinatorRequest,
   encodeFindCoordinatorResponse,
-} from '../../src/protocol/messages/find-coordinator';
-import { decodeHeartbeatRequest, encodeHeartbeatResponse } from '../../src/protocol/messages/heartbeat';
+} from '../src/messages/find-coordinator';
+import { decodeHeartbeatRequest, encodeHeartbeatResponse } from '../src/messages/heartbeat';
 import {
   decodeJoinGroupRequest,
   encodeJoinGroupResponse,
   type JoinGroupResponse,
-} from '../../src/protocol/messages/join-group';
-import { decodeLeaveGroupRequest, encodeLeaveGroupResponse } from '../../src/protocol/messages/leave-group';
-import { decodeListGroupsRequest, encodeListGroupsResponse } from '../../src/protocol/messages/list-groups';
-import {
-  decodeOffsetCommitRequest,
-  encodeOffsetCommitResponse,
-} from '../../src/protocol/messages/offset-commit';
+} from '../src/messages/join-group';
+import { decodeLeaveGroupRequest, encodeLeaveGroupResponse } from '../src/messages/leave-group';
+import { decodeListGroupsRequest, encodeListGroupsResponse } from '../src/messages/list-groups';
+import { decodeOffsetCommitRequest, encodeOffsetCommitResponse } from '../src/messages/offset-commit';
 import {
   decodeOffsetFetchRequest,
   decodeOffsetFetchResponse,
   encodeOffsetFetchResponse,
   type OffsetFetchResponse,
-} from '../../src/protocol/messages/offset-fetch';
-import { decodeSyncGroupRequest, encodeSyncGroupResponse } from '../../src/protocol/messages/sync-group';
+} from '../src/messages/offset-fetch';
+import { decodeSyncGroupRequest, encodeSyncGroupResponse } from '../src/messages/sync-group';
 import { decodeAll, encodeToBuffer, kafkajsBody, pick } from './helpers';
 
 const OFFSET_TOPICS = [

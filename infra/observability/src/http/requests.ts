@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { answeredCodes } from './http-errors';
+import { answeredCodes } from './errors';
 
 /**
  * A request as the observer tags it (express's request, or Fastify's request object, which is what Nest's guards

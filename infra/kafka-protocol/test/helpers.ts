@@ -1,8 +1,6 @@
 /** Shared helpers of the protocol codec tests. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Reader, Writer } from '../../src/protocol/primitives';
+import { Reader, Writer } from '../src/primitives';
 
 /** The body bytes a kafkajs request builder produces. */
 export async function kafkajsBody(request: {
@@ -48,16 +46,4 @@ export function pick(value: unknown, ...path: (string | number)[]): unknown {
     }
   }
   return current;
-}
-
-/** Reads a hex fixture (whitespace and `#` comments ignored) from test/protocol/fixtures. */
-export function hexFixture(name: string): Buffer {
-  // Compiled tests run from dist/test/protocol; fixtures stay in the source tree.
-  const path = join(__dirname, '..', '..', '..', 'test', 'protocol', 'fixtures', name);
-  const text = readFileSync(path, 'utf8')
-    .split('\n')
-    .map((line) => line.replace(/#.*$/, ''))
-    .join('')
-    .replace(/\s+/g, '');
-  return Buffer.from(text, 'hex');
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 
 import Encoder = require('kafkajs/src/protocol/encoder');
 
-import { ProtocolDecodeError, Reader, Writer } from '../../src/protocol/primitives';
+import { ProtocolDecodeError, Reader, Writer } from '../src/primitives';
 
 describe('Writer and Reader', () => {
   test('fixed-width integers round-trip, int64 as JS numbers', () => {

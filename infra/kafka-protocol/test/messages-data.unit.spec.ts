@@ -29,25 +29,25 @@ import {
   encodeFetchRequest,
   encodeFetchResponse,
   type FetchResponse,
-} from '../../src/protocol/messages/fetch';
+} from '../src/messages/fetch';
 import {
   decodeListOffsetsRequest,
   decodeListOffsetsResponse,
   encodeListOffsetsResponse,
   type ListOffsetsResponse,
-} from '../../src/protocol/messages/list-offsets';
+} from '../src/messages/list-offsets';
 import {
   decodeMetadataRequest,
   decodeMetadataResponse,
   encodeMetadataResponse,
   type MetadataResponse,
-} from '../../src/protocol/messages/metadata';
+} from '../src/messages/metadata';
 import {
   decodeProduceRequest,
   decodeProduceResponse,
   encodeProduceResponse,
   type ProduceResponse,
-} from '../../src/protocol/messages/produce';
+} from '../src/messages/produce';
 import { decodeAll, encodeToBuffer, kafkajsBody, pick } from './helpers';
 
 const TOPIC_DATA = [
