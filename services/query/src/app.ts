@@ -5,13 +5,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability/http';
+import { QueryEngine } from './engine';
 import { requestObserverOptions } from './http/request-observer';
 import { createQueryLogger, PinoNestLogger } from './logger';
 import { QueryMetrics } from './metrics';
 import type { QueryOptions } from './options';
 import { QueryModule } from './query.module';
-import { WATERMARK_TRACKER } from './tokens';
-import type { WatermarkTracker } from './watermark-tracker';
 
 /**
  * Builds the query application (not listening yet; the watermark tracker is started). The bus and the control
@@ -20,14 +19,19 @@ import type { WatermarkTracker } from './watermark-tracker';
 export async function createQueryApp(options: QueryOptions): Promise<INestApplication> {
   const logger = options.logger ?? createQueryLogger();
   // On Fastify, like the gateway: Nest on express spent about four times the CPU per request.
+  const module = QueryModule.forRoot({ ...options, logger });
   const app = await NestFactory.create<NestFastifyApplication>(
-    QueryModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
+    module,
     new FastifyAdapter({ forceCloseConnections: true, logger: false, maxParamLength: MAX_PARAM_LENGTH }),
     { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
   );
   observeFastifyRequests(
     app.getHttpAdapter().getInstance(),
-    requestObserverOptions(app.get(QueryMetrics), logger),
+    requestObserverOptions(
+      options.contexts.flatMap((context) => [...context.queries]),
+      app.get(QueryMetrics),
+      logger,
+    ),
   );
   await app.init();
   return app;
@@ -36,8 +40,8 @@ export async function createQueryApp(options: QueryOptions): Promise<INestApplic
 export interface RunningQueryApi {
   url: string;
   app: INestApplication;
-  /** The watermarks the API knows (for tests and diagnostics). */
-  tracker: WatermarkTracker;
+  /** The consistent reads of each context: its watermark tracker and views (for tests and diagnostics). */
+  engine: QueryEngine;
   close(): Promise<void>;
 }
 
@@ -55,7 +59,7 @@ export async function startQueryApi(
   return {
     url,
     app,
-    tracker: app.get<WatermarkTracker>(WATERMARK_TRACKER),
+    engine: app.get(QueryEngine),
     async close() {
       if (closed) return;
       closed = true;

@@ -129,7 +129,10 @@ export class ContextReads {
       });
     }
     return this.identity.catch((error: unknown) => {
-      this.logger.warn({ err: error, context: this.context.name }, 'the events topic identity is not available');
+      this.logger.warn(
+        { err: error, context: this.context.name },
+        'the events topic identity is not available',
+      );
       throw new QueryError(
         TOPIC_IDENTITY_UNAVAILABLE,
         'the events topic identity is not known yet',
@@ -202,9 +205,15 @@ export class ContextReads {
       // The active version is read again after each wait: a switch in between only moves to one that covers.
       const version = candidate ?? this.tracker.activeVersion(projection);
       if (version === null) {
-        throw new QueryError(VIEW_UNAVAILABLE, `the ${projection} view has no active version yet`, 503, true, {
-          view: projection,
-        });
+        throw new QueryError(
+          VIEW_UNAVAILABLE,
+          `the ${projection} view has no active version yet`,
+          503,
+          true,
+          {
+            view: projection,
+          },
+        );
       }
       const watermark = this.tracker.watermark(projection, version);
       const covered = covers(watermark, token);
@@ -314,9 +323,15 @@ export class ContextReads {
   knownDocument<D extends ProjectionDocument>(found: Lookup<D>, reached: Reached): D | null {
     if (found === 'absent') return null;
     if (found === 'unknown') {
-      throw new QueryError(VIEW_UNAVAILABLE, `the ${reached.projection} view does not know this key`, 503, true, {
-        view: reached.projection,
-      });
+      throw new QueryError(
+        VIEW_UNAVAILABLE,
+        `the ${reached.projection} view does not know this key`,
+        503,
+        true,
+        {
+          view: reached.projection,
+        },
+      );
     }
     return (found as StoredDocument<D>).doc;
   }

@@ -84,7 +84,8 @@ export class QueryEngine implements OnModuleInit, OnApplicationShutdown {
     request: ReadRequest,
   ): Promise<ReadAnswer<unknown>> {
     const reads = this.context(query.context);
-    if (query.kind === 'search') return readSearch(reads, query, parseSearchParams(query, parameters ?? {}), request);
+    if (query.kind === 'search')
+      return readSearch(reads, query, parseSearchParams(query, parameters ?? {}), request);
     refuseUnknownParameters(parameters);
     return readDocument(reads, query, param ?? '', request, this.metrics, this.logger) as Promise<
       ReadAnswer<ProjectionDocument>

@@ -1,16 +1,15 @@
+/**
+ * The OpenAPI 3.1 document of the query API, generated from the query definitions of the contexts it serves:
+ * a path per query with its parameters, its scope and its errors; the documents' schemas from the projections'
+ * zod schemas where they declare one (`document`).
+ */
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  DEFAULT_SEARCH_SIZE,
-  MAX_FILTER_LENGTH,
-  MAX_SEARCH_SIZE,
-  MAX_SEARCH_TEXT_LENGTH,
-  MAX_SEARCH_WINDOW,
-  SEARCH_STATUSES,
-} from './http/search-params';
+import type { NamedQuery, ProjectionDefinition, SearchQuery } from '@tidemark/sdk';
+import { z } from 'zod';
 import type { ResolvedQueryOptions } from './options';
 import { MAX_QUERY_WAIT_TIMEOUT_MS } from './options';
-import { MAX_ID_LENGTH } from './read.service';
-import { LISTING_SEARCH_SORTS } from './search/listing-search';
+import { MAX_ID_LENGTH } from './queries/document-read';
+import { MAX_FILTER_LENGTH } from './search/search-params';
 import { QUERY_OPTIONS_RESOLVED } from './tokens';
 
 type Json = Record<string, unknown>;
@@ -41,7 +40,7 @@ const answerHeaders = {
   },
   'X-Tidemark-Source': {
     description:
-      'The store that answered: postgres, redis, memcached, elasticsearch or postgres-fallback (a card derived from the detail view)',
+      "The store that answered (postgres, redis, memcached, elasticsearch), or <store>-fallback when the query's fallback view answered",
     schema: { type: 'string' },
   },
   'X-Tidemark-View': { description: 'The view version read, <projection>.v<N>', schema: { type: 'string' } },
@@ -57,113 +56,48 @@ const envelope = (data: Json) => ({
   required: ['data', 'token'],
 });
 
-const location = {
+const ERROR_SCHEMA = {
   type: 'object',
-  properties: { country: { type: 'string' }, city: { type: 'string' }, postalCode: { type: 'string' } },
-  required: ['country', 'city'],
-};
-const status = { type: 'string', enum: ['active', 'withdrawn', 'sold'] };
-
-const schemas: Json = {
-  ListingDetail: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      sellerId: { type: 'string' },
-      title: { type: 'string' },
-      description: { type: 'string' },
-      category: { type: 'string' },
-      priceCents: { type: 'integer' },
-      currency: { type: 'string' },
-      location,
-      status,
-      version: { type: 'integer', description: 'Aggregate version of the last event applied' },
-      publishedAt: { type: 'string' },
-      updatedAt: { type: 'string' },
-      soldPriceCents: { type: 'integer' },
-      buyerId: { type: 'string' },
-      withdrawReason: { type: 'string' },
-    },
-    required: [
-      'id',
-      'sellerId',
-      'title',
-      'description',
-      'category',
-      'priceCents',
-      'currency',
-      'location',
-      'status',
-      'version',
-      'publishedAt',
-      'updatedAt',
-    ],
-  },
-  ListingCard: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      title: { type: 'string' },
-      priceCents: { type: 'integer' },
-      currency: { type: 'string' },
-      city: { type: 'string' },
-      country: { type: 'string' },
-      status,
-      category: { type: 'string' },
-      version: { type: 'integer' },
-    },
-    required: ['id', 'title', 'priceCents', 'currency', 'city', 'country', 'status', 'category', 'version'],
-  },
-  SellerStats: {
-    type: 'object',
-    properties: {
-      sellerId: { type: 'string' },
-      activeListings: { type: 'integer' },
-      askingValueCents: {
-        type: 'object',
-        additionalProperties: { type: 'integer' },
-        description: 'Total asking price of the active listings per currency',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        retryable: { type: 'boolean' },
+        details: { type: 'object' },
       },
-      soldListings: { type: 'integer' },
-      withdrawnListings: { type: 'integer' },
+      required: ['code', 'message', 'retryable'],
     },
-    required: ['sellerId', 'activeListings', 'askingValueCents', 'soldListings', 'withdrawnListings'],
   },
-  ListingSearchDocument: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      sellerId: { type: 'string' },
-      title: { type: 'string' },
-      description: { type: 'string' },
-      category: { type: 'string' },
-      priceCents: { type: 'integer' },
-      currency: { type: 'string' },
-      city: { type: 'string' },
-      country: { type: 'string' },
-      postalCode: { type: 'string' },
-      status,
-      publishedAt: { type: 'string', format: 'date-time' },
-      updatedAt: { type: 'string', format: 'date-time' },
-      version: { type: 'integer' },
-    },
-    required: [
-      'id',
-      'sellerId',
-      'title',
-      'description',
-      'category',
-      'priceCents',
-      'currency',
-      'city',
-      'country',
-      'status',
-      'publishedAt',
-      'updatedAt',
-      'version',
-    ],
-  },
-  ListingSearchResult: {
+  required: ['error'],
+};
+
+/** `listing-detail` -> `ListingDetail`. */
+const pascal = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+const camel = (name: string) => {
+  const p = pascal(name);
+  return (p[0]?.toLowerCase() ?? '') + p.slice(1);
+};
+
+/** The JSON Schema of a view's documents: its zod schema's, or "an object" when the projection declares none. */
+function documentSchema(view: ProjectionDefinition): Json {
+  if (!view.document) return { type: 'object', description: `A document of the ${view.name} view` };
+  const { $schema: _, ...schema } = z.toJSONSchema(view.document, {
+    io: 'output',
+    unrepresentable: 'any',
+  }) as Json;
+  return schema;
+}
+
+function searchResultSchema(query: SearchQuery, documentRef: Json): Json {
+  const facets = Object.keys(query.facets);
+  return {
     type: 'object',
     properties: {
       total: { type: 'integer', description: 'Every match, not only this page' },
@@ -174,56 +108,39 @@ const schemas: Json = {
           properties: {
             id: { type: 'string' },
             score: { type: ['number', 'null'], description: 'null unless sorted by relevance' },
-            listing: ref('ListingSearchDocument'),
+            [query.hit]: documentRef,
           },
-          required: ['id', 'score', 'listing'],
+          required: ['id', 'score', query.hit],
         },
       },
       facets: {
         type: 'object',
-        properties: {
-          category: {
-            type: 'array',
-            description: 'Matches per category (over all matches, the category filter included)',
-            items: {
-              type: 'object',
-              properties: { key: { type: 'string' }, count: { type: 'integer' } },
-              required: ['key', 'count'],
+        properties: Object.fromEntries(
+          facets.map((name) => [
+            name,
+            {
+              type: 'array',
+              description: `Matches per ${query.facets[name]?.field} (over all matches)`,
+              items: {
+                type: 'object',
+                properties: { key: { type: 'string' }, count: { type: 'integer' } },
+                required: ['key', 'count'],
+              },
             },
-          },
-        },
-        required: ['category'],
+          ]),
+        ),
+        required: facets,
       },
     },
     required: ['total', 'hits', 'facets'],
-  },
-  Error: {
-    type: 'object',
-    properties: {
-      error: {
-        type: 'object',
-        properties: {
-          code: { type: 'string' },
-          message: { type: 'string' },
-          retryable: { type: 'boolean' },
-          details: { type: 'object' },
-        },
-        required: ['code', 'message', 'retryable'],
-      },
-    },
-    required: ['error'],
-  },
-};
+  };
+}
 
 /** The OpenAPI 3.1 document of the query API. */
-export function buildOpenApiDocument(options: { waitTimeoutMs: number; readScope: string }): Json {
-  const parameters = [
-    {
-      name: 'id',
-      in: 'path',
-      required: true,
-      schema: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
-    },
+export function buildOpenApiDocument(
+  options: Pick<ResolvedQueryOptions, 'contexts' | 'waitTimeoutMs'>,
+): Json {
+  const readParameters = [
     {
       name: 'Consistency-Token',
       in: 'header',
@@ -246,124 +163,82 @@ export function buildOpenApiDocument(options: { waitTimeoutMs: number; readScope
       schema: { type: 'integer', minimum: 0, maximum: MAX_QUERY_WAIT_TIMEOUT_MS },
     },
   ];
-  const query = (name: string, description: string, schema: Json) => ({
+  const queryParameter = (name: string, description: string, schema: Json) => ({
     name,
     in: 'query',
     required: false,
     description,
     schema,
   });
-  const searchParameters = [
-    ...parameters.filter((p) => p.in !== 'path'),
-    query('q', 'Full text over title (boosted) and description', {
-      type: 'string',
-      maxLength: MAX_SEARCH_TEXT_LENGTH,
-    }),
-    query('category', 'Exact category', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
-    query('city', 'Exact city', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
-    query('country', 'Exact country code', { type: 'string', maxLength: MAX_FILTER_LENGTH }),
-    query('minPrice', 'Lowest priceCents (inclusive)', { type: 'integer', minimum: 0 }),
-    query('maxPrice', 'Highest priceCents (inclusive)', { type: 'integer', minimum: 0 }),
-    query('status', 'Listing status (any: every status)', {
-      type: 'string',
-      enum: SEARCH_STATUSES,
-      default: 'active',
-    }),
-    query('sort', 'Order of the hits (ties by id)', {
-      type: 'string',
-      enum: LISTING_SEARCH_SORTS,
-      default: 'relevance',
-    }),
-    query('from', `Offset of the page (from + size <= ${MAX_SEARCH_WINDOW})`, {
-      type: 'integer',
-      minimum: 0,
-      default: 0,
-    }),
-    query('size', 'Hits per page', {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_SEARCH_SIZE,
-      default: DEFAULT_SEARCH_SIZE,
-    }),
-  ];
-  const read = (operationId: string, summary: string, schema: string, notFound: string) => ({
-    get: {
-      operationId,
-      summary,
-      description: `Needs the scope ${options.readScope}.`,
-      parameters,
-      responses: {
-        '200': {
-          description: 'The document, read from a view that covers the token (or marked stale)',
-          headers: answerHeaders,
-          content: { 'application/json': { schema: envelope(ref(schema)) } },
-        },
-        '400': error(
-          'INVALID_ID, INVALID_QUERY_PARAMETER, TOKEN_MALFORMED, TOKEN_UNSUPPORTED_VERSION, TOKEN_FOREIGN, TOKEN_AHEAD_OF_LOG',
-        ),
-        '401': error('No or unknown API key'),
-        '403': error('The API key lacks the scope'),
-        '404': error(`${notFound}: answered only by a view that covers the token`, answerHeaders),
-        '503': error(
-          'CONSISTENCY_TIMEOUT (the view did not cover the token in time), VIEW_UNAVAILABLE, TOPIC_IDENTITY_UNAVAILABLE',
-          retryAfter,
-        ),
-      },
+  const schemas: Json = { Error: ERROR_SCHEMA };
+  const paths: Json = {};
+  const documentRef = (view: ProjectionDefinition) => {
+    const name = pascal(view.name);
+    schemas[name] ??= documentSchema(view);
+    return ref(name);
+  };
+  const responses = (scope: string, ok: Json, notFound?: string) => ({
+    '200': {
+      description: 'The answer, read from a view that covers the token (or marked stale)',
+      headers: answerHeaders,
+      content: { 'application/json': { schema: envelope(ok) } },
     },
+    '400': error(
+      'INVALID_ID, INVALID_QUERY_PARAMETER (details.parameter names it; also for a parameter the query does not take), TOKEN_MALFORMED, TOKEN_UNSUPPORTED_VERSION, TOKEN_FOREIGN, TOKEN_AHEAD_OF_LOG',
+    ),
+    '401': error('No or unknown API key'),
+    '403': error(`The API key lacks the scope ${scope}`),
+    ...(notFound
+      ? { '404': error(`${notFound}: answered only by a view that covers the token`, answerHeaders) }
+      : {}),
+    '503': error(
+      'CONSISTENCY_TIMEOUT (the view did not cover the token in time), VIEW_UNAVAILABLE, TOPIC_IDENTITY_UNAVAILABLE',
+      retryAfter,
+    ),
   });
+  for (const context of options.contexts) {
+    for (const query of context.queries) {
+      const operation = operationOf(query, context.readScope);
+      if (query.kind === 'document') {
+        const path = query.path.replace(/:([A-Za-z0-9]+)/g, '{$1}');
+        paths[path] = {
+          get: {
+            ...operation,
+            parameters: [
+              {
+                name: query.param,
+                in: 'path',
+                required: true,
+                schema: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
+              },
+              ...readParameters,
+            ],
+            responses: responses(context.readScope, documentRef(query.view), query.notFound),
+          },
+        };
+        continue;
+      }
+      const resultName = `${pascal(query.view.name)}Result`;
+      schemas[resultName] ??= searchResultSchema(query, documentRef(query.view));
+      paths[query.path] = {
+        get: {
+          ...operation,
+          parameters: [...readParameters, ...searchParameters(query, queryParameter)],
+          responses: responses(context.readScope, ref(resultName)),
+        },
+      };
+    }
+  }
   return {
     openapi: '3.1.0',
     info: {
       title: 'Tidemark query API',
       version: '1.0.0',
-      description:
-        'Reads of the listings views with read-your-writes: send the merged Consistency-Token of earlier answers. Every answer that is not a 200 is {error: {code, message, retryable, details?}}.',
+      description: `Reads of the views of ${options.contexts.map((c) => c.name).join(', ')} with read-your-writes: send the merged Consistency-Token of earlier answers. Every answer that is not a 200 is {error: {code, message, retryable, details?}}.`,
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
-      '/v1/listings/search': {
-        get: {
-          operationId: 'searchListings',
-          summary:
-            'Full-text search of listings with filters and category facets (Elasticsearch search view)',
-          description: `Needs the scope ${options.readScope}.`,
-          parameters: searchParameters,
-          responses: {
-            '200': {
-              description: 'The page of hits, from a search view that covers the token (or marked stale)',
-              headers: answerHeaders,
-              content: { 'application/json': { schema: envelope(ref('ListingSearchResult')) } },
-            },
-            '400': error(
-              'INVALID_QUERY_PARAMETER (details.parameter names it), TOKEN_MALFORMED, TOKEN_UNSUPPORTED_VERSION, TOKEN_FOREIGN, TOKEN_AHEAD_OF_LOG',
-            ),
-            '401': error('No or unknown API key'),
-            '403': error('The API key lacks the scope'),
-            '503': error(
-              'CONSISTENCY_TIMEOUT, VIEW_UNAVAILABLE (also when no search view is configured), TOPIC_IDENTITY_UNAVAILABLE',
-              retryAfter,
-            ),
-          },
-        },
-      },
-      '/v1/listings/{id}': read(
-        'getListing',
-        'A listing (Postgres detail view)',
-        'ListingDetail',
-        'LISTING_NOT_FOUND',
-      ),
-      '/v1/listings/{id}/card': read(
-        'getListingCard',
-        'A listing card (Memcached; derived from the detail view when memcached does not know it)',
-        'ListingCard',
-        'LISTING_NOT_FOUND',
-      ),
-      '/v1/sellers/{id}/stats': read(
-        'getSellerStats',
-        'A seller’s counters (Redis; the partitions’ sub-documents merged)',
-        'SellerStats',
-        'SELLER_NOT_FOUND',
-      ),
+      ...paths,
       '/healthz': {
         get: { operationId: 'health', security: [], responses: { '200': { description: 'Up' } } },
       },
@@ -386,6 +261,90 @@ export function buildOpenApiDocument(options: { waitTimeoutMs: number; readScope
       },
     },
   };
+}
+
+function operationOf(query: NamedQuery, scope: string): Json {
+  return {
+    operationId: camel(`${query.context}-${query.name}`),
+    tags: [query.context],
+    summary: query.summary ?? `${query.name} (${query.view.name} view)`,
+    description: `${query.description ? `${query.description} ` : ''}Needs the scope ${scope}.`,
+  };
+}
+
+function searchParameters(
+  query: SearchQuery,
+  parameter: (name: string, description: string, schema: Json) => Json,
+): Json[] {
+  const out: Json[] = [];
+  if (query.text) {
+    out.push(
+      parameter(query.text.param, `Full text over ${query.text.fields.join(', ')}`, {
+        type: 'string',
+        maxLength: query.text.maxLength,
+      }),
+    );
+  }
+  for (const [name, filter] of Object.entries(query.filters)) {
+    switch (filter.kind) {
+      case 'term':
+        out.push(
+          parameter(
+            name,
+            filter.description ??
+              `Exact ${filter.field}${filter.normalizer ? ` (${filter.normalizer}: case does not matter)` : ''}`,
+            { type: 'string', maxLength: MAX_FILTER_LENGTH },
+          ),
+        );
+        break;
+      case 'choice':
+        out.push(
+          parameter(
+            name,
+            filter.description ?? `${filter.field}${filter.any ? ` (${filter.any}: every one)` : ''}`,
+            {
+              type: 'string',
+              enum: [...filter.values, ...(filter.any ? [filter.any] : [])],
+              ...(filter.default !== undefined ? { default: filter.default } : {}),
+            },
+          ),
+        );
+        break;
+      case 'range':
+        out.push(
+          parameter(
+            name,
+            filter.description ??
+              `${filter.bound === 'gte' ? 'Lowest' : 'Highest'} ${filter.field} (inclusive)`,
+            {
+              type: 'integer',
+              ...(filter.min !== undefined ? { minimum: filter.min } : {}),
+              ...(filter.max !== undefined ? { maximum: filter.max } : {}),
+            },
+          ),
+        );
+        break;
+    }
+  }
+  out.push(
+    parameter('sort', `Order of the hits (ties by ${query.tieBreaker})`, {
+      type: 'string',
+      enum: Object.keys(query.sorts),
+      default: query.defaultSort,
+    }),
+    parameter('from', `Offset of the page (from + size <= ${query.maxWindow})`, {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+    }),
+    parameter('size', 'Hits per page', {
+      type: 'integer',
+      minimum: 1,
+      maximum: query.size.max,
+      default: query.size.default,
+    }),
+  );
+  return out;
 }
 
 /** The document, built once at start. */

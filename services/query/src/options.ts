@@ -1,4 +1,3 @@
-import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { ProjectionControl, Sink, WatermarkBus } from '@tidemark/projection-runtime';
 import { isTopicIdentity } from '@tidemark/schemas';
 import type { NamedQuery, ProjectionDefinition } from '@tidemark/sdk';
@@ -59,12 +58,6 @@ export interface QueryOptions {
   /** Draws the share of split reads, in [0, 1) (default Math.random; tests make it deterministic). */
   random?: () => number;
   logger?: Logger;
-}
-
-/** nestjs/cqrs-style async configuration: the options are injected, never reached for. */
-export interface QueryModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  inject?: FactoryProvider<QueryOptions>['inject'];
-  useFactory: FactoryProvider<QueryOptions>['useFactory'];
 }
 
 export const DEFAULT_QUERY_WAIT_TIMEOUT_MS = 2_000;

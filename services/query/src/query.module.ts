@@ -1,106 +1,42 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { Logger } from 'pino';
+import { QueryEngine } from './engine';
 import { ApiKeyAuthenticator, ReadScopeGuard } from './http/auth';
 import { QueryExceptionFilter } from './http/exception-filter';
-import { ListingsController } from './http/listings.controller';
+import { queryRoutesController } from './http/query-routes';
 import { SystemController } from './http/system.controller';
-import { QueryLifecycle } from './lifecycle';
 import { createQueryLogger } from './logger';
 import { QueryMetrics } from './metrics';
 import { OpenApiDocument } from './openapi';
-import type { QueryModuleAsyncOptions, QueryOptions, ResolvedQueryOptions } from './options';
+import type { QueryOptions } from './options';
 import { resolveOptions } from './options';
-import { ListingsReader } from './read.service';
-import { ShadowReads } from './shadow';
-import { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER } from './tokens';
-import { trackedProjections, ViewSinks } from './views';
-import { WatermarkTracker } from './watermark-tracker';
+import { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED } from './tokens';
 
-/** The query API: reads of the listings views with read-your-writes. Options are injected through forRootAsync. */
+/**
+ * The query API: the contexts' read routes (from their query definitions) with read-your-writes. The routes are
+ * known only once the options are, so the module is built from them (forRoot).
+ */
 @Module({})
 export class QueryModule {
-  static forRootAsync(options: QueryModuleAsyncOptions): DynamicModule {
+  static forRoot(options: QueryOptions): DynamicModule {
+    const resolved = resolveOptions(options);
+    const queries = resolved.contexts.flatMap((context) => [...context.queries]);
     return {
       module: QueryModule,
-      imports: options.imports ?? [],
-      controllers: [ListingsController, SystemController],
+      controllers: [queryRoutesController(queries), SystemController],
       providers: [
-        { provide: QUERY_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
-        {
-          provide: QUERY_OPTIONS_RESOLVED,
-          useFactory: (o: QueryOptions) => resolveOptions(o),
-          inject: [QUERY_OPTIONS],
-        },
-        {
-          provide: QUERY_LOGGER,
-          useFactory: (o: QueryOptions) => o.logger ?? createQueryLogger(),
-          inject: [QUERY_OPTIONS],
-        },
-        {
-          provide: ViewSinks,
-          useFactory: (o: ResolvedQueryOptions) => new ViewSinks(o.views),
-          inject: [QUERY_OPTIONS_RESOLVED],
-        },
-        {
-          provide: WATERMARK_TRACKER,
-          useFactory: (o: ResolvedQueryOptions, sinks: ViewSinks, logger: Logger, metrics: QueryMetrics) =>
-            new WatermarkTracker({
-              context: o.context,
-              projections: trackedProjections(o.views),
-              bus: o.bus,
-              control: o.control,
-              checkpoints: (projection, version) => sinks.checkpoints(projection, version),
-              switchTimeoutMs: o.switchTimeoutMs,
-              onSwitch: (change) => {
-                if (change.to === null) metrics.activeVersion.remove({ projection: change.projection });
-                else metrics.activeVersion.set({ projection: change.projection }, change.to);
-                if (change.from !== null && change.to !== null) {
-                  metrics.versionSwitches.inc({
-                    projection: change.projection,
-                    covered: String(change.covered),
-                  });
-                }
-              },
-              logger,
-            }),
-          inject: [QUERY_OPTIONS_RESOLVED, ViewSinks, QUERY_LOGGER, QueryMetrics],
-        },
+        { provide: QUERY_OPTIONS, useValue: options },
+        { provide: QUERY_OPTIONS_RESOLVED, useValue: resolved },
+        { provide: QUERY_LOGGER, useFactory: () => options.logger ?? createQueryLogger() },
         { provide: QueryMetrics, useFactory: () => new QueryMetrics() },
-        {
-          provide: ShadowReads,
-          useFactory: (
-            o: ResolvedQueryOptions,
-            tracker: WatermarkTracker,
-            metrics: QueryMetrics,
-            logger: Logger,
-          ) =>
-            new ShadowReads({
-              context: o.context,
-              tracker,
-              control: o.control,
-              metrics,
-              logger,
-              options: o.shadow,
-            }),
-          inject: [QUERY_OPTIONS_RESOLVED, WATERMARK_TRACKER, QueryMetrics, QUERY_LOGGER],
-        },
-        QueryLifecycle,
+        QueryEngine,
         ApiKeyAuthenticator,
         ReadScopeGuard,
-        ListingsReader,
         OpenApiDocument,
         { provide: APP_FILTER, useClass: QueryExceptionFilter },
       ],
-      exports: [
-        QUERY_OPTIONS_RESOLVED,
-        QUERY_LOGGER,
-        WATERMARK_TRACKER,
-        QueryMetrics,
-        ListingsReader,
-        ShadowReads,
-      ],
+      exports: [QUERY_OPTIONS_RESOLVED, QUERY_LOGGER, QueryMetrics, QueryEngine],
     };
   }
 }

@@ -2,4 +2,3 @@
 export const QUERY_OPTIONS = Symbol.for('tidemark.query.options');
 export const QUERY_OPTIONS_RESOLVED = Symbol.for('tidemark.query.options.resolved');
 export const QUERY_LOGGER = Symbol.for('tidemark.query.logger');
-export const WATERMARK_TRACKER = Symbol.for('tidemark.query.watermark-tracker');

@@ -8,7 +8,7 @@ import { Controller, Get, Inject, Req, Res, SetMetadata, UseGuards } from '@nest
 import type { NamedQuery } from '@tidemark/sdk';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { QueryEngine } from '../engine';
-import { ReadScopeGuard, READ_SCOPE } from './auth';
+import { READ_SCOPE, ReadScopeGuard } from './auth';
 import type { ReadBody } from './read-request';
 import { readRequest, send } from './read-request';
 import type { QueryRequest, QueryResponse } from './request';
@@ -28,7 +28,10 @@ export function queryRoutesController(queries: readonly NamedQuery[]): Type<unkn
     const param = query.kind === 'document' ? query.param : undefined;
     prototype[method] = async function (this: QueryRoutesController, request, response) {
       const value = param === undefined ? undefined : request.params[param];
-      return send(response, await this.engine.read(query, value, request.query, readRequest(request, response)));
+      return send(
+        response,
+        await this.engine.read(query, value, request.query, readRequest(request, response)),
+      );
     };
     const descriptor = Object.getOwnPropertyDescriptor(prototype, method) as PropertyDescriptor;
     Get(query.path)(prototype, method, descriptor);

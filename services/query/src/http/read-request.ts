@@ -60,7 +60,10 @@ function parseStale(value: unknown): boolean {
 function parseWait(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d{1,6}$/.test(value) || Number(value) > MAX_QUERY_WAIT_TIMEOUT_MS) {
-    throw badParameter('wait', `wait must be a whole number of milliseconds up to ${MAX_QUERY_WAIT_TIMEOUT_MS}`);
+    throw badParameter(
+      'wait',
+      `wait must be a whole number of milliseconds up to ${MAX_QUERY_WAIT_TIMEOUT_MS}`,
+    );
   }
   return Number(value);
 }

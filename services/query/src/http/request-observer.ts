@@ -1,20 +1,32 @@
 /** Request ids, the request metric and one log line per request of the query API (infra/observability). */
 import type { RequestObserverOptions, RouteTable } from '@tidemark/observability/http';
+import type { NamedQuery } from '@tidemark/sdk';
 import type { Logger } from 'pino';
 import type { QueryMetrics } from '../metrics';
 
-const ROUTES: RouteTable = [
-  [/^\/v1\/listings\/[^/]+\/?$/, '/v1/listings/:id'],
-  [/^\/v1\/listings\/[^/]+\/card\/?$/, '/v1/listings/:id/card'],
-  [/^\/v1\/sellers\/[^/]+\/stats\/?$/, '/v1/sellers/:id/stats'],
+const SYSTEM: RouteTable = [
   [/^\/healthz\/?$/, '/healthz'],
   [/^\/metrics\/?$/, '/metrics'],
   [/^\/openapi\.json$/, '/openapi.json'],
 ];
 
-export function requestObserverOptions(metrics: QueryMetrics, logger: Logger): RequestObserverOptions {
+/** A route template as the pattern of the paths it matches (`:param` is one segment). */
+function pattern(path: string): RegExp {
+  const segments = path
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${segments.join('/')}/?$`);
+}
+
+export function requestObserverOptions(
+  queries: readonly NamedQuery[],
+  metrics: QueryMetrics,
+  logger: Logger,
+): RequestObserverOptions {
+  // Static routes first: /v1/listings/search is not /v1/listings/:id.
+  const ordered = [...queries].sort((a, b) => a.path.split(':').length - b.path.split(':').length);
   return {
-    routes: ROUTES,
+    routes: [...ordered.map((query): [RegExp, string] => [pattern(query.path), query.path]), ...SYSTEM],
     logger,
     observe: (labels, seconds) => metrics.requestSeconds.observe(labels, seconds),
   };

@@ -7,7 +7,7 @@
 import type { Lookup, ProjectionDocument } from '@tidemark/projection-runtime';
 import type { DocumentQuery } from '@tidemark/sdk';
 import type { Logger } from 'pino';
-import type { ContextReads, ReadAnswer, ReadRequest, Reached } from '../consistent-reads';
+import type { ContextReads, Reached, ReadAnswer, ReadRequest } from '../consistent-reads';
 import { answer, notFound } from '../consistent-reads';
 import { INVALID_ID, QueryError } from '../errors';
 import type { QueryMetrics } from '../metrics';
@@ -60,8 +60,11 @@ export async function readDocument(
     }
     const merge = (version: number, documents: ProjectionDocument[]) =>
       mergeOf(reads, view.name, version)(documents);
-    reads.shadowRead(reached, key, mergedSnapshot(lookups, (docs) => merge(reached.version, docs)), async (v) =>
-      mergedSnapshot(await readAll(v), (docs) => merge(v, docs)),
+    reads.shadowRead(
+      reached,
+      key,
+      mergedSnapshot(lookups, (docs) => merge(reached.version, docs)),
+      async (v) => mergedSnapshot(await readAll(v), (docs) => merge(v, docs)),
     );
     if (parts.length === 0) throw missing(reached, view.store);
     return answer(merge(reached.version, parts), reached, view.store);
@@ -84,7 +87,9 @@ export async function readDocument(
     found = await reads.lookup(reached, () => read(reached.version));
   }
   // An answer derived from the fallback view is not this view's answer: that shadow read counts as skipped.
-  reads.shadowRead(reached, key, keyedSnapshot(partition, found), async (v) => keyedSnapshot(partition, await read(v)));
+  reads.shadowRead(reached, key, keyedSnapshot(partition, found), async (v) =>
+    keyedSnapshot(partition, await read(v)),
+  );
   const fallback = query.fallback;
   if (found === 'unknown' && fallback) {
     metrics.fallbacks.inc({ view: view.name, reason });

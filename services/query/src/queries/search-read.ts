@@ -6,9 +6,9 @@ import type { ProjectionDocument, SearchQuery, SearchResult } from '@tidemark/sd
 import type { ContextReads, ReadAnswer, ReadRequest } from '../consistent-reads';
 import { answer } from '../consistent-reads';
 import { QueryError, VIEW_UNAVAILABLE } from '../errors';
-import type { ShadowSnapshot } from '../shadow';
 import type { SearchParams } from '../search/search-params';
 import { buildSearchRequest, searchResult } from '../search/search-request';
+import type { ShadowSnapshot } from '../shadow';
 
 export async function readSearch(
   reads: ContextReads,
@@ -25,9 +25,12 @@ export async function readSearch(
   const begun = await reads.begin(request);
   const reached = await reads.reach(view.name, begun);
   const body = buildSearchRequest(query, params);
-  const run = async (version: number) => searchResult(query, await reads.views.search(view.name, version).search(body));
+  const run = async (version: number) =>
+    searchResult(query, await reads.views.search(view.name, version).search(body));
   const result = await reads.lookup(reached, () => run(reached.version));
-  reads.shadowRead(reached, JSON.stringify(params), searchSnapshot(result), async (v) => searchSnapshot(await run(v)));
+  reads.shadowRead(reached, JSON.stringify(params), searchSnapshot(result), async (v) =>
+    searchSnapshot(await run(v)),
+  );
   return answer(result, reached, view.store);
 }
 

@@ -75,7 +75,9 @@ export function parseSearchParams(definition: SearchQuery, query: Record<string,
       throw bad(name, `unknown parameter '${name}' (this search takes: ${known.join(', ')})`);
     }
   }
-  const searchText = definition.text ? text(query, definition.text.param, definition.text.maxLength) : undefined;
+  const searchText = definition.text
+    ? text(query, definition.text.param, definition.text.maxLength)
+    : undefined;
   const filters: Record<string, string | number> = {};
   const ranges = new Map<string, { lower?: [string, number]; upper?: [string, number] }>();
   for (const [name, filter] of Object.entries(definition.filters)) {
@@ -86,7 +88,8 @@ export function parseSearchParams(definition: SearchQuery, query: Record<string,
         break;
       }
       case 'choice': {
-        const value = oneOf(query, name, [...filter.values, ...(filter.any ? [filter.any] : [])]) ?? filter.default;
+        const value =
+          oneOf(query, name, [...filter.values, ...(filter.any ? [filter.any] : [])]) ?? filter.default;
         if (value !== undefined) filters[name] = value;
         break;
       }
@@ -103,11 +106,13 @@ export function parseSearchParams(definition: SearchQuery, query: Record<string,
     }
   }
   for (const { lower, upper } of ranges.values()) {
-    if (lower && upper && lower[1] > upper[1]) throw bad(lower[0], `${lower[0]} must not be above ${upper[0]}`);
+    if (lower && upper && lower[1] > upper[1])
+      throw bad(lower[0], `${lower[0]} must not be above ${upper[0]}`);
   }
   const sort = oneOf(query, 'sort', Object.keys(definition.sorts)) ?? definition.defaultSort;
   const from = whole(query, 'from', 0, definition.maxWindow) ?? 0;
   const size = whole(query, 'size', 1, definition.size.max) ?? definition.size.default;
-  if (from + size > definition.maxWindow) throw bad('from', `from + size must be at most ${definition.maxWindow}`);
+  if (from + size > definition.maxWindow)
+    throw bad('from', `from + size must be at most ${definition.maxWindow}`);
   return { ...(searchText !== undefined ? { text: searchText } : {}), filters, sort, from, size };
 }

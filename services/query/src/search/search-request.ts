@@ -21,7 +21,9 @@ export function buildSearchRequest(definition: SearchQuery, params: SearchParams
     switch (spec.kind) {
       case 'term': {
         const normalizer = spec.normalizer;
-        const field = normalizer ? (normalizedField(mappings, spec.field, normalizer) ?? spec.field) : spec.field;
+        const field = normalizer
+          ? (normalizedField(mappings, spec.field, normalizer) ?? spec.field)
+          : spec.field;
         const term = normalizer ? (NORMALIZE[normalizer]?.(String(value)) ?? String(value)) : value;
         filter.push({ term: { [field]: term } });
         break;
@@ -92,8 +94,9 @@ export function searchResult<D extends ProjectionDocument, H extends string>(
   });
   const facets: Record<string, { key: string; count: number }[]> = {};
   for (const name of Object.keys(definition.facets)) {
-    const buckets = (answer.aggregations?.[name] as { buckets?: { key: unknown; doc_count: unknown }[] } | undefined)
-      ?.buckets;
+    const buckets = (
+      answer.aggregations?.[name] as { buckets?: { key: unknown; doc_count: unknown }[] } | undefined
+    )?.buckets;
     facets[name] = (buckets ?? []).map((b) => ({ key: String(b.key), count: Number(b.doc_count) }));
   }
   return {

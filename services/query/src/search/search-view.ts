@@ -28,7 +28,8 @@ export interface ElasticsearchSearchViewOptions {
 }
 
 export function createElasticsearchSearchView(options: ElasticsearchSearchViewOptions): SearchView {
-  if (!options.client && !options.node) throw new Error('createElasticsearchSearchView needs a node or a client');
+  if (!options.client && !options.node)
+    throw new Error('createElasticsearchSearchView needs a node or a client');
   const owned = options.client ? undefined : new Client({ node: options.node });
   const client = options.client ?? (owned as Client);
   const sink = createElasticsearchSink(options.definition, {
