@@ -3,7 +3,8 @@
 # Built from the repository root (docker-compose.yml does: context ".", dockerfile infra/docker/tidemark.Dockerfile).
 # Configuration is only environment variables (TIDEMARK_*), listed by `<command> --help` and in the README.
 
-# --- build: install the workspaces, compile @tidemark/ops and everything it depends on, drop dev dependencies
+# --- build: install the workspaces, compile them (the platform and the contexts the deployment module names),
+# drop dev dependencies
 FROM node:20-bookworm AS build
 WORKDIR /app
 # No Nx daemon or cloud inside a build; the local cache would only bloat the layer.
@@ -14,7 +15,7 @@ ENV NX_DAEMON=false \
 COPY . .
 # `npm install`, not `npm ci`: the lock file leaves out other platforms' builds of Biome and Nx (see README).
 RUN npm install --no-audit --no-fund
-RUN npx nx run @tidemark/ops:build --outputStyle=static
+RUN npx nx run-many -t build --exclude=@tidemark/test --outputStyle=static
 RUN npm prune --omit=dev --no-audit --no-fund \
   && rm -rf .nx /root/.npm
 
@@ -32,6 +33,9 @@ ENV NODE_OPTIONS=--max-semi-space-size=64
 ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=536870912:glibc.malloc.top_pad=67108864
 WORKDIR /app
 COPY --from=build /app /app
+# The deployment module: which contexts, projections and queries every service hosts. Replace it (a volume, or
+# an image built FROM this one) to host your own contexts.
+ENV TIDEMARK_CONFIG=/app/tidemark.config.js
 USER node
 # The default ports of `tidemark gateway` (8080) and `tidemark query` (8081); processors and projectors serve
 # /metrics and /healthz on TIDEMARK_METRICS_PORT.

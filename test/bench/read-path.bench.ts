@@ -52,6 +52,7 @@ import {
 import { startStack } from '@tidemark/stack';
 import pg from 'pg';
 import pino from 'pino';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 import { type EmmettProjectionKind, loadEmmettStore, runEmmettProjector } from './emmett-projection';
 import {
   aggregateIdOf,
@@ -278,6 +279,7 @@ async function catchUpProcesses(
           brokers: [stores.broker],
           stores: { ...stores, elasticsearch: stores.search },
           partitions,
+          config: REPO_DEPLOYMENT_FILE,
           projections: [name],
           metricsPort: -1,
         }),

@@ -6,6 +6,8 @@ import type { Agent } from 'node:http';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
+
 const CLI = resolve(__dirname, '../../../services/ops/bin/tidemark.js');
 
 /** The parts of <data-dir>/endpoints.json the benchmarks use. */
@@ -32,6 +34,8 @@ export async function startUp(
     [
       CLI,
       'up',
+      '--config',
+      REPO_DEPLOYMENT_FILE,
       '--data-dir',
       dataDir,
       '--broker-mode',

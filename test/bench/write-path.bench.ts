@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 import { fmt, summarize } from './stats';
 
 const CLI = resolve(__dirname, '../../../services/ops/bin/tidemark.js');
@@ -59,6 +60,8 @@ async function startPlatform(
     [
       CLI,
       'up',
+      '--config',
+      REPO_DEPLOYMENT_FILE,
       '--data-dir',
       dataDir,
       '--components',

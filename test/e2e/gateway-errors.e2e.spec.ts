@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningGateway } from '@tidemark/gateway';
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
-import { CONTEXTS } from '@tidemark/ops';
 import pino from 'pino';
+import { repoDeployment } from '../support/deployment';
 import { postCommand, publishPayload, startTestPlatform } from '../support/platform';
 
 type Platform = Awaited<ReturnType<typeof startTestPlatform>>;
@@ -155,7 +155,7 @@ describe('gateway error statuses against the running platform', () => {
         logger,
       });
       tight = await startGateway({
-        contexts: Object.values(CONTEXTS),
+        contexts: (await repoDeployment()).contexts(),
         transport,
         apiKeys: [{ id: 'dev', secret: platform.apiKey, scopes: ['*'] }],
         logger,

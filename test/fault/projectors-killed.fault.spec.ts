@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listingsContext } from '@tidemark/listings';
-import { openSink, selectProjections } from '@tidemark/ops';
+import { openSink } from '@tidemark/ops';
 import type { ChildProjector } from '../support/child-projector';
 import { startChildProjector } from '../support/child-projector';
+import { repoDeployment } from '../support/deployment';
 import { compareWithFold, foldLog } from '../support/fold';
 import { readEventsLog } from '../support/log';
 import { postCommand, publishPayload, startTestPlatform, TEST_PARTITIONS } from '../support/platform';
@@ -130,7 +131,7 @@ describe('projectors killed with SIGKILL under load', () => {
     }));
     const ends = new Map<number, number>();
     for (const e of log) ends.set(e.partition, Math.max(ends.get(e.partition) ?? 0, e.offset + 1));
-    for (const definition of selectProjections(['listings'])) {
+    for (const definition of (await repoDeployment()).projections(['listings'])) {
       const sink = openSink(
         definition,
         {

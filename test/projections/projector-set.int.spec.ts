@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ProjectionCatalog, ProjectorSet } from '@tidemark/ops';
+import { HostedDeployment, ProjectionCatalog, ProjectorSet } from '@tidemark/ops';
 import type { PostgresProjectionControl, ProjectionDefinition } from '@tidemark/projection-runtime';
 import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
+import { CommandRegistry } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
+import { defineDeployment } from '@tidemark/sdk';
 import type { CounterDoc, Harness } from './runtime-harness.spec';
 import {
   counterProjection,
@@ -44,7 +47,18 @@ describe('ProjectorSet', () => {
     await log.create();
     const v1 = counterProjection(CONTEXT, 'stop', () => false, 1);
     const v2 = counterProjection(CONTEXT, 'stop', () => false, 2);
-    const catalog = ProjectionCatalog.of([v1, v2] as unknown as ProjectionDefinition[]);
+    // A deployment of this suite's own context: its event registry and the counter projection's versions.
+    const context: ContextDefinition = {
+      name: CONTEXT,
+      aggregateType: 'counter',
+      commands: new CommandRegistry({}),
+      events: registry,
+      decider: { initialState: () => null, decide: () => [], evolve: (state) => state },
+    };
+    const deployment = new HostedDeployment(
+      defineDeployment({ contexts: [{ context, projections: [v1] }], catalog: [v2] }),
+    );
+    const catalog = ProjectionCatalog.of(deployment);
     const control: PostgresProjectionControl = createPostgresProjectionControl({
       connectionString: h.postgres,
       logger: h.logger,
@@ -63,9 +77,9 @@ describe('ProjectorSet', () => {
       brokers: h.brokers,
       stores: { postgres: h.postgres },
       partitions: PARTITIONS,
+      deployment,
       catalog,
       projections: [{ context: CONTEXT, name: v1.name }],
-      events: () => registry,
       logger: h.logger,
       sessionTimeoutMs: 3000,
       heartbeatIntervalMs: 300,

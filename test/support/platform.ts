@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Platform, PlatformOptions } from '@tidemark/ops';
 import { startPlatform } from '@tidemark/ops';
 import pino from 'pino';
+import { repoDeployment } from './deployment';
 
 export const TEST_PARTITIONS = 4;
 
@@ -14,6 +15,7 @@ export async function startTestPlatform(
   const dataDir = await mkdtemp(join(tmpdir(), 'tidemark-e2e-'));
   await chmod(dataDir, 0o755);
   const platform = await startPlatform({
+    deployment: await repoDeployment(),
     dataDir,
     logger: pino({ level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
     components: ['broker'],

@@ -46,16 +46,22 @@ export async function runDeadLettersCommand(argv: string[]): Promise<void> {
   if (values === null) return;
   if (!values.brokers) throw new UsageError(`--brokers is required\n\n${HELP}`);
   if (!values.projection) throw new UsageError(`--projection is required\n\n${HELP}`);
-  const deployment = await deploymentOf({ config: values.config ?? process.env.TIDEMARK_CONFIG });
-  const context = values.context ?? deployment.contextOfProjection(values.projection);
+  // The deployment module gives the context and version of its own projections; with both given, the dead
+  // letters of any projection (an older release's) can be read without it.
+  const explicitVersion = intOption('version', values.version, 1);
+  const deployment =
+    values.context !== undefined && explicitVersion !== undefined
+      ? undefined
+      : await deploymentOf({ config: values.config ?? process.env.TIDEMARK_CONFIG });
+  const context = values.context ?? deployment?.contextOfProjection(values.projection);
   if (context === undefined) {
     throw new UsageError(
       `'${values.projection}' is not a projection of the deployment module: give --context`,
     );
   }
   // A projection of this release gives the default version; any other (an older release's) needs --version.
-  const known = deployment.projections([context]).find((p) => p.name === values.projection);
-  const version = intOption('version', values.version, 1) ?? known?.version;
+  const known = deployment?.projections([context]).find((p) => p.name === values.projection);
+  const version = explicitVersion ?? known?.version;
   if (version === undefined) {
     throw new UsageError(
       `'${values.projection}' is not a projection of '${context}' in this release: give --version`,

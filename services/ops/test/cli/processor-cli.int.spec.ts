@@ -13,6 +13,7 @@ import { type RunningBroker, startBroker } from '@tidemark/broker';
 import { createKafka } from '@tidemark/kafka';
 import { CommandOutcome } from '@tidemark/schemas';
 import pino from 'pino';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 
 const CLI = resolve(__dirname, '../../../bin/tidemark.js');
 
@@ -35,7 +36,19 @@ after(async () => {
 test('tidemark processor with default settings decides commands and stops cleanly on SIGTERM', async () => {
   const processor = spawn(
     process.execPath,
-    [CLI, 'processor', '--brokers', broker.bootstrap, '--partitions', '2', '--metrics-port=-1'],
+    [
+      CLI,
+      'processor',
+      '--brokers',
+      broker.bootstrap,
+      '--config',
+      REPO_DEPLOYMENT_FILE,
+      '--context',
+      'listings',
+      '--partitions',
+      '2',
+      '--metrics-port=-1',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIDEMARK_LOG_LEVEL: 'warn' } },
   );
   child = processor;

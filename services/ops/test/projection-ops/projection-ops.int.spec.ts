@@ -19,6 +19,7 @@ import type { Platform } from '../../src/platform';
 import { startPlatform } from '../../src/platform';
 import type { ReplayProgress } from '../../src/projection-ops';
 import { ProjectionOps, ProjectionOpsError } from '../../src/projection-ops';
+import { repoDeployment } from '../support/deployment';
 
 const CLI = resolve(__dirname, '../../../bin/tidemark.js');
 const CATALOG = resolve(__dirname, '../support/listing-detail-versions.js');
@@ -126,7 +127,9 @@ describe('projection operations on a running platform', () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tidemark-ops-'));
     await chmod(dataDir, 0o755);
+    const deployment = await repoDeployment();
     platform = await startPlatform({
+      deployment,
       dataDir,
       logger,
       components: ['broker', 'postgres'],
@@ -147,7 +150,9 @@ describe('projection operations on a running platform', () => {
       brokers: [platform.endpoints.broker as string],
       stores: { postgres: platform.endpoints.postgres as string },
       partitions: PARTITIONS,
-      catalog: await ProjectionCatalog.load(CATALOG),
+      catalog: await ProjectionCatalog.load(deployment, CATALOG),
+      deployment,
+      context: 'listings',
       control,
       logger,
       sessionTimeoutMs: 3000,

@@ -3,9 +3,8 @@
  * same code as the built-in version 1, so a replayed version must compare equal to it.
  */
 import { createListingDetailProjection } from '@tidemark/listings-projections';
-import type { ProjectionDefinition } from '@tidemark/projection-runtime';
 
 export const projections = [
   createListingDetailProjection({ version: 2 }),
   createListingDetailProjection({ version: 3 }),
-] as unknown as ProjectionDefinition[];
+];
