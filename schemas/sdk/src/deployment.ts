@@ -5,7 +5,7 @@
  * finds contexts only through it.
  *
  *   module.exports = defineDeployment({
- *     contexts: [{ context: listingsContext, projections: listingProjections, queries: listingQueries }],
+ *     contexts: [{ context: ordersContext, projections: orderProjections, queries: orderQueries }],
  *   });
  */
 import type { ContextDefinition } from './context';

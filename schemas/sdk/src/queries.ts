@@ -3,10 +3,10 @@
  * (Consistency-Token: the read waits, bounded, until the view covers the token; 404 only from a view that covers
  * it), generates their OpenAPI document and validates their parameters from these definitions.
  *
- *   export const listingQueries = defineQueries(listingsContext, {
- *     listing: documentQuery(listingDetailProjection, { path: '/v1/listings/:id', notFound: 'LISTING_NOT_FOUND' }),
- *     sellerStats: documentQuery(sellerStatsProjection, { path: '/v1/sellers/:id/stats', notFound: 'SELLER_NOT_FOUND' }),
- *     search: searchQuery(listingSearchProjection, { path: '/v1/listings/search', hit: 'listing', ... }),
+ *   export const orderQueries = defineQueries(ordersContext, {
+ *     order: documentQuery(orderDetailProjection, { path: '/v1/orders/:id', notFound: 'ORDER_NOT_FOUND' }),
+ *     customerTotals: documentQuery(customerTotalsProjection, { path: '/v1/customers/:id/totals', notFound: 'CUSTOMER_NOT_FOUND' }),
+ *     search: searchQuery(orderSearchProjection, { path: '/v1/orders/search', hit: 'order', ... }),
  *   });
  *
  * A document query of an aggregate view reads the one partition of the key; of a gathering view (keyScope 'all')

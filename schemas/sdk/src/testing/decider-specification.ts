@@ -4,10 +4,10 @@
  * decider exactly as the processor does (fold the history with evolve from the initial state, then decide) and
  * asserts with node:assert, so it works inside any node:test test.
  *
- *   DeciderSpecification.for(listingDecider)
- *     .given([{ type: 'ListingPublished', payload: { ... } }])
- *     .when({ type: 'ChangePrice', payload: { priceCents: 900 } })
- *     .then([{ type: 'PriceChanged', payload: { ... } }]);
+ *   DeciderSpecification.for(orderDecider)
+ *     .given([{ type: 'OrderPlaced', payload: { ... } }])
+ *     .when({ type: 'CancelOrder', payload: { reason: 'changed my mind' } })
+ *     .then([{ type: 'OrderCancelled', payload: { ... } }]);
  */
 import assert from 'node:assert/strict';
 import type { EventRegistry } from '@tidemark/schemas';

@@ -23,7 +23,7 @@ export function requestObserverOptions(
   metrics: QueryMetrics,
   logger: Logger,
 ): RequestObserverOptions {
-  // Static routes first: /v1/listings/search is not /v1/listings/:id.
+  // Static routes first: /v1/orders/search is not /v1/orders/:id.
   const ordered = [...queries].sort((a, b) => a.path.split(':').length - b.path.split(':').length);
   return {
     routes: [...ordered.map((query): [RegExp, string] => [pattern(query.path), query.path]), ...SYSTEM],
