@@ -1,3 +1,5 @@
+import type { ContextExample } from '@tidemark/sdk';
+
 export type { TicketEventEnvelope, WorkloadEventEnvelope, WorkloadEventType } from './events';
 export { TICKET_EVENT_TYPES, WORKLOAD_EVENT_TYPES } from './events';
 export type {
@@ -80,3 +82,20 @@ export function ticketProjections(options?: TicketProjectionOptions): TicketProj
     search: createTicketSearchProjection(options),
   };
 }
+
+/** The copy-paste example `tidemark up` prints: open a ticket, then read its views. */
+export const ticketsExample: ContextExample = {
+  command: {
+    type: 'OpenTicket',
+    aggregateId: 'ticket-1',
+    expectedVersion: 'new',
+    payload: {
+      requesterId: 'customer-1',
+      subject: 'Cannot log in',
+      body: 'The login page says my password expired.',
+      priority: 'high',
+      tags: ['login'],
+    },
+  },
+  reads: ['/v1/tickets/ticket-1', '/v1/tickets/ticket-1/summary', '/v1/tickets/search?q=login&priority=HIGH'],
+};
