@@ -25,6 +25,7 @@ import {
 import { openSink } from '@tidemark/ops';
 import type { ProjectionDefinition, Sink } from '@tidemark/projection-runtime';
 import { decodeToken } from '@tidemark/schemas';
+import { canonicalJson } from '@tidemark/sdk/testing';
 import pg from 'pg';
 import { compareWithFold, foldLog } from '../support/fold';
 import { LiveLoad } from '../support/live-load';
@@ -247,8 +248,7 @@ describe('replay and cutover of a buggy projection on every store', () => {
         for (const [partition, docs] of foldB) {
           for (const [key, doc] of docs) {
             const other = foldA.get(partition)?.get(key) ?? null;
-            if (JSON.stringify(sorted(doc)) !== JSON.stringify(sorted(other)))
-              expected.add(`${partition}/${key}`);
+            if (canonicalJson(doc) !== canonicalJson(other)) expected.add(`${partition}/${key}`);
           }
         }
         // Each version equals the fold of the log with its own code (the fixed one was SIGKILLed and resumed).
@@ -380,19 +380,6 @@ describe('replay and cutover of a buggy projection on every store', () => {
       assert.match(audit.stdout, new RegExp(action));
   });
 });
-
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, v]) => [k, sorted(v)]),
-    );
-  }
-  return value;
-}
 
 /**
  * A client that publishes a listing in the buggy category (its own seller), then reads the projection's view with

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EventEnvelope } from '@tidemark/schemas';
 import type { ProjectionDefinition, ProjectionDocument } from '@tidemark/sdk';
+import { referenceFold } from '@tidemark/sdk/testing';
 import type { ListingCard, ListingDetail, SellerStats } from '../src';
 import {
   cardFromDetail,
@@ -13,19 +14,15 @@ import {
 } from '../src';
 import { envelope, interleave, published, random, randomHistory } from './support/events';
 
-/** Folds events into documents by key, as a sink would (one partition). */
+/** The documents by key of a one-partition log of these events: the SDK's reference fold. */
 function fold<D extends ProjectionDocument>(
   definition: ProjectionDefinition<D>,
   events: readonly EventEnvelope[],
-  start: Map<string, D | null> = new Map(),
 ): Map<string, D | null> {
-  const docs = new Map(start);
-  for (const event of events) {
-    if (!definition.eventTypes.includes(event.type)) continue;
-    for (const key of definition.keys(event))
-      docs.set(key, definition.apply(docs.get(key) ?? null, event, key));
-  }
-  return docs;
+  const log = events.map((event, offset) => ({ partition: 0, offset, event }));
+  return new Map(
+    [...(referenceFold(definition, log).get(0) ?? [])].map(([key, folded]) => [key, folded.doc]),
+  );
 }
 
 /** Given events, when folded, then the document of `key`. */
@@ -125,8 +122,10 @@ describe('listing detail projection', () => {
   test('applying an event again, or an older one, changes nothing', () => {
     const e1 = envelope(L, 1, 'ListingPublished', published());
     const e2 = envelope(L, 2, 'DetailsUpdated', { title: 'Second' });
-    const once = fold(listingDetailProjection, [e1, e2]);
-    assert.deepEqual(fold(listingDetailProjection, [e2, e1], once), once);
+    const once = fold(listingDetailProjection, [e1, e2]).get(L) ?? null;
+    let again = once;
+    for (const event of [e2, e1]) again = listingDetailProjection.apply(again, event, L);
+    assert.deepEqual(again, once);
   });
 
   test('an event for a listing never published leaves no document', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EventEnvelope } from '@tidemark/schemas';
 import type { ProjectionDefinition, ProjectionDocument, SearchFieldMapping } from '@tidemark/sdk';
+import { referenceFold } from '@tidemark/sdk/testing';
 import type { ListingSearchDocument } from '../src';
 import {
   createListingSearchProjection,
@@ -12,17 +13,15 @@ import {
 } from '../src';
 import { envelope, interleave, published, random, randomHistory } from './support/events';
 
+/** The documents by key of a one-partition log of these events: the SDK's reference fold. */
 function fold<D extends ProjectionDocument>(
   definition: ProjectionDefinition<D>,
   events: readonly EventEnvelope[],
 ): Map<string, D | null> {
-  const docs = new Map<string, D | null>();
-  for (const event of events) {
-    if (!definition.eventTypes.includes(event.type)) continue;
-    for (const key of definition.keys(event))
-      docs.set(key, definition.apply(docs.get(key) ?? null, event, key));
-  }
-  return docs;
+  const log = events.map((event, offset) => ({ partition: 0, offset, event }));
+  return new Map(
+    [...(referenceFold(definition, log).get(0) ?? [])].map(([key, folded]) => [key, folded.doc]),
+  );
 }
 
 /** Given events, when folded, then the search document of `key`. */

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentWrite, ProjectionDefinition, Sink } from '@tidemark/projection-runtime';
+import { referenceFold } from '@tidemark/sdk/testing';
 import {
   assertSinkMatchesFold,
   type CounterDoc,
   counterProjection,
   describeSinkContract,
   endOffsets,
-  foldInMemory,
   generateLog,
   replay,
 } from '@tidemark/sink-contract';
@@ -276,7 +276,7 @@ describe('postgres sink', () => {
     const eventsPerSecond = Math.round(log.length / replaySeconds);
     t.diagnostic(`reference projector: ${eventsPerSecond} events/s (${log.length} events, batches of 5000)`);
     assert.deepEqual(await projector.checkpoints(), endOffsets(log));
-    await assertSinkMatchesFold(projector, foldInMemory(definition, log));
+    await assertSinkMatchesFold(projector, referenceFold(definition, log));
     // Loose bounds, so a loaded CI machine does not flake; the numbers above are the measurement.
     assert.ok(rowsPerSecond > 10_000, `${rowsPerSecond} rows/s`);
   });

@@ -1,6 +1,7 @@
 /**
- * The reference fold of a log (invariant 2: a view at watermark W equals the fold of its projection over the
- * log below W) and a minimal reference projector that drives a sink the way the runtime does.
+ * A minimal reference projector that drives a sink the way the runtime does, and the assertion that a sink
+ * holds the reference fold of a log (invariant 2: a view at watermark W equals the fold of its projection over
+ * the log below W; the fold itself is the SDK's, @tidemark/sdk/testing).
  */
 import assert from 'node:assert/strict';
 import type {
@@ -10,50 +11,9 @@ import type {
   ProjectionDocument,
   Sink,
 } from '@tidemark/projection-runtime';
+import type { FoldedDocument, FoldResult } from '@tidemark/sdk/testing';
+import { keysOf, referenceFold } from '@tidemark/sdk/testing';
 import type { LogEvent } from './fixtures';
-
-export interface FoldedDocument<D extends ProjectionDocument = ProjectionDocument> {
-  /** null: the fold ends in "no document" (deleted, or apply never created one). */
-  doc: D | null;
-  /** Offset just past the last event applied to the key. */
-  position: number;
-}
-
-/** partition -> key -> folded document. */
-export type FoldResult<D extends ProjectionDocument = ProjectionDocument> = Map<
-  number,
-  Map<string, FoldedDocument<D>>
->;
-
-/** The distinct keys an event touches, or [] for a type the projection does not read. */
-export function keysOf<D extends ProjectionDocument>(
-  definition: ProjectionDefinition<D>,
-  event: LogEvent['event'],
-): string[] {
-  if (!definition.eventTypes.includes(event.type)) return [];
-  return [...new Set(definition.keys(event))];
-}
-
-/** Folds `events` (any order; applied per partition in offset order) purely in memory. */
-export function foldInMemory<D extends ProjectionDocument>(
-  definition: ProjectionDefinition<D>,
-  events: readonly LogEvent[],
-): FoldResult<D> {
-  const sorted = [...events].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-  const result: FoldResult<D> = new Map();
-  for (const { partition, offset, event } of sorted) {
-    let docs = result.get(partition);
-    if (!docs) {
-      docs = new Map();
-      result.set(partition, docs);
-    }
-    for (const key of keysOf(definition, event)) {
-      const current = docs.get(key)?.doc ?? null;
-      docs.set(key, { doc: definition.apply(current, event, key), position: offset + 1 });
-    }
-  }
-  return result;
-}
 
 /** The fold of one key of one partition over the log events below `before` (what a cache falls back to). */
 function foldKey<D extends ProjectionDocument>(
@@ -66,7 +26,7 @@ function foldKey<D extends ProjectionDocument>(
   const relevant = log.filter(
     (e) => e.partition === partition && e.offset < before && keysOf(definition, e.event).includes(key),
   );
-  return foldInMemory(definition, relevant).get(partition)?.get(key) ?? { doc: null, position: 0 };
+  return referenceFold(definition, relevant).get(partition)?.get(key) ?? { doc: null, position: 0 };
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   Sink,
   StoreKind,
 } from '@tidemark/projection-runtime';
+import { referenceFold } from '@tidemark/sdk/testing';
 import {
   atOffsets,
   type CounterDoc,
@@ -29,7 +30,6 @@ import {
   byPartition,
   computeBatchWrites,
   endOffsets,
-  foldInMemory,
   replay,
 } from './fold';
 import type { SinkContractHarness } from './harness';
@@ -336,7 +336,7 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
         const sink = await open(definition);
         const log = generateLog({ partitions: PARTITIONS, events: 1500, aggregates: 60, seed: 7 });
         await replay(sink, definition, log, { batchSize: 37 });
-        await assertSinkMatchesFold(sink, foldInMemory(definition, log), { allowUnknown: mayForget });
+        await assertSinkMatchesFold(sink, referenceFold(definition, log), { allowUnknown: mayForget });
         assert.deepEqual(await sink.checkpoints(), endOffsets(log));
       });
 
@@ -359,7 +359,7 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
         assert.deepEqual(await sink.checkpoints(), before, 'documents-only writes do not move checkpoints');
         // Restart from the checkpoints: the re-applied events are skipped per document.
         await replay(sink, definition, log, { batchSize: 73 });
-        await assertSinkMatchesFold(sink, foldInMemory(definition, log), { allowUnknown: mayForget });
+        await assertSinkMatchesFold(sink, referenceFold(definition, log), { allowUnknown: mayForget });
         assert.deepEqual(await sink.checkpoints(), endOffsets(log));
       });
 
@@ -368,7 +368,7 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
         const sink = await open(definition);
         const log = generateLog({ partitions: PARTITIONS, events: 900, aggregates: 30, seed: 13 });
         await replay(sink, definition, log, { batchSize: 40 });
-        const fold = foldInMemory(definition, log);
+        const fold = referenceFold(definition, log);
         // A restarted projector that resumes from 0, or from the middle, must not change the view.
         await replay(sink, definition, log, { batchSize: 55, from: new Map() });
         const middle = new Map([...endOffsets(log)].map(([p, end]) => [p, Math.floor(end / 3)]));
@@ -390,12 +390,12 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
         await applyBatch(sink, definition, 0, b1, log);
         await applyBatch(sink, definition, 0, b2, log);
         await sink.commit(0, stale, 200);
-        await assertSinkMatchesFold(sink, foldInMemory(definition, events.slice(0, 300)), {
+        await assertSinkMatchesFold(sink, referenceFold(definition, events.slice(0, 300)), {
           allowUnknown: mayForget,
         });
         assert.equal((await sink.checkpoints()).get(0), 300);
         await replay(sink, definition, log);
-        await assertSinkMatchesFold(sink, foldInMemory(definition, log), { allowUnknown: mayForget });
+        await assertSinkMatchesFold(sink, referenceFold(definition, log), { allowUnknown: mayForget });
       });
 
       it("keyScope 'all': the same key in different partitions is separate documents", async () => {
@@ -403,7 +403,7 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
         const sink = await open(definition);
         const log = generateLog({ partitions: 4, events: 800, aggregates: 50, groups: 4, seed: 19 });
         await replay(sink, definition, log, { batchSize: 64 });
-        const fold = foldInMemory(definition, log);
+        const fold = referenceFold(definition, log);
         await assertSinkMatchesFold(sink, fold, { allowUnknown: mayForget });
         // Every group has a sub-document in several partitions; each read answers its own partition's one.
         const merged = new Map<string, { count: number; sum: number }>();
@@ -657,7 +657,7 @@ export function describeSinkContract(storeName: string, harness: SinkContractHar
           for (const p of [0, 1]) await forget(sink as unknown as Sink, p, `item-${i}`);
         }
         await replay(sink, definition, log, { batchSize: 30 });
-        await assertSinkMatchesFold(sink, foldInMemory(definition, log), { allowUnknown: true });
+        await assertSinkMatchesFold(sink, referenceFold(definition, log), { allowUnknown: true });
       });
     });
   });

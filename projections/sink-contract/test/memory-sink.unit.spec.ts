@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Sink } from '@tidemark/projection-runtime';
 import { projectionGroupId } from '@tidemark/projection-runtime';
+import { referenceFold } from '@tidemark/sdk/testing';
 import {
   counterProjection,
   createMemorySink,
   describeSinkContract,
-  foldInMemory,
   generateLog,
   groupTotalsProjection,
   MemoryStore,
@@ -79,9 +79,9 @@ describe('fixtures and fold', () => {
     assert.equal(new Set(a.map((e) => e.event.id)).size, a.length);
   });
 
-  it('foldInMemory: counter per aggregate with deletes, and group totals that add up', () => {
+  it('referenceFold: counter per aggregate with deletes, and group totals that add up', () => {
     const log = generateLog({ partitions: 2, events: 500, aggregates: 10, seed: 3 });
-    const counters = foldInMemory(counterProjection('c'), log);
+    const counters = referenceFold(counterProjection('c'), log);
     for (const [partition, docs] of counters) {
       for (const [key, folded] of docs) {
         const mine = log.filter((e) => e.partition === partition && e.event.aggregate.id === key);
@@ -93,7 +93,7 @@ describe('fixtures and fold', () => {
         if (adds.length === 0) assert.equal(folded.doc, null);
       }
     }
-    const totals = foldInMemory(groupTotalsProjection('g'), log);
+    const totals = referenceFold(groupTotalsProjection('g'), log);
     let count = 0;
     for (const docs of totals.values()) for (const f of docs.values()) count += f.doc?.count ?? 0;
     assert.equal(count, log.filter((e) => e.event.type === 'ItemAdded').length);
