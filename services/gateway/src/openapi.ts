@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContextDefinition } from '@tidemark/sdk';
 import { AcceptedOutcome, APPEND_COMMAND_TYPE, CommandOutcome, CommandRequest } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import type { ResolvedGatewayOptions } from './options';

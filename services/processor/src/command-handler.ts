@@ -4,8 +4,6 @@
  * Event offsets are not known yet: accepted outcomes get their token once the batch's events are written.
  */
 
-import type { ContextDefinition, DomainCommand, DomainEvent } from '@tidemark/sdk';
-import { appendDecision, BusinessRuleViolation } from '@tidemark/sdk';
 import type { CommandOutcome, EventEnvelope } from '@tidemark/schemas';
 import {
   APPEND_COMMAND_TYPE,
@@ -14,6 +12,8 @@ import {
   TidemarkError,
   zodIssues,
 } from '@tidemark/schemas';
+import type { ContextDefinition, DomainCommand, DomainEvent } from '@tidemark/sdk';
+import { appendDecision, BusinessRuleViolation } from '@tidemark/sdk';
 import type { AggregateRecord, BatchOverlay } from './partition-state';
 
 export interface DecidedCommand {

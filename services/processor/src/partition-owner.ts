@@ -6,10 +6,10 @@
  * outcomes to <ctx>.command-results p, a snapshot now and then, and the command offsets.
  */
 
-import type { ContextDefinition } from '@tidemark/sdk';
 import type { ContextTopics, PartitionReader } from '@tidemark/kafka';
 import { GENESIS_EVENT_TYPE } from '@tidemark/kafka';
 import { CommandOutcome, EventEnvelope, encodeToken } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { Kafka, Message, Producer, Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';

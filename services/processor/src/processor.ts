@@ -8,7 +8,6 @@
  * until the next rebalance or a session timeout: the fence usually means someone else owns it now.
  */
 import { randomUUID } from 'node:crypto';
-import type { ContextDefinition } from '@tidemark/sdk';
 import type { ContextTopics } from '@tidemark/kafka';
 import {
   createKafka,
@@ -17,6 +16,7 @@ import {
   provisionContextTopics,
   runSupervised,
 } from '@tidemark/kafka';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, Summary } from 'prom-client';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ContextDefinition } from '@tidemark/sdk';
 import { PartitionReader, partitionForKey } from '@tidemark/kafka';
 import { listingsContext } from '@tidemark/listings';
 import { CommandOutcome, decodeToken, EventEnvelope } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { CommandProcessor } from '../src';

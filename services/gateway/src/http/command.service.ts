@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContextDefinition } from '@tidemark/sdk';
 import type { CommandEnvelope, CommandOutcome, Issue } from '@tidemark/schemas';
 import {
   APPEND_COMMAND_TYPE,
@@ -8,6 +7,7 @@ import {
   TidemarkError,
   zodIssues,
 } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI

@@ -1,5 +1,5 @@
-import type { ContextDefinition } from '@tidemark/sdk';
 import { CommandRegistry, EventRegistry } from '@tidemark/schemas';
+import type { ContextDefinition } from '@tidemark/sdk';
 import { z } from 'zod';
 
 /** A tiny context for the gateway's own tests (the listings context is written elsewhere). */
