@@ -85,6 +85,11 @@ export interface ContextDefinition<
    * must still read (`tidemark schemas check`). Optional.
    */
   readonly schemaSamples?: string;
+  /**
+   * What an aggregate id of this context may be, beyond the platform's 1 to 200 characters: the gateway refuses
+   * others (400 COMMAND_INVALID, issue path `aggregateId`) before they reach the log and every view's keys.
+   */
+  readonly aggregateId?: z.ZodType<string>;
   /** Type-level only: the event union, so that projections of this context are typed from it. */
   readonly __event?: Event;
 }
@@ -96,6 +101,7 @@ export interface ContextSpec<C extends CommandSchemas, E extends EventSchemas, S
   events: E;
   decider: Decider<CommandOf<C>, EventOf<E>, State>;
   schemaSamples?: string;
+  aggregateId?: z.ZodType<string>;
 }
 
 /** Defines a context: the decider is checked against the schemas here, and the registries are built. */
@@ -123,6 +129,7 @@ export function defineContext<const C extends CommandSchemas, const E extends Ev
     events,
     decider: spec.decider,
     ...(spec.schemaSamples !== undefined ? { schemaSamples: spec.schemaSamples } : {}),
+    ...(spec.aggregateId !== undefined ? { aggregateId: spec.aggregateId } : {}),
   };
 }
 

@@ -32,3 +32,12 @@ export class BusinessRuleViolation extends Error {
     this.name = 'BusinessRuleViolation';
   }
 }
+
+/**
+ * Exhaustiveness for a decider's or a fold's switch over message types: a type left out does not compile, and a
+ * message nobody registered fails loudly at run time.
+ */
+export function unhandled(message: never): never {
+  const type = (message as { type?: unknown } | null)?.type;
+  throw new Error(`unhandled message type '${String(type)}'`);
+}

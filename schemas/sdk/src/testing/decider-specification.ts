@@ -10,7 +10,8 @@
  *     .then([{ type: 'OrderCancelled', payload: { ... } }]);
  */
 import assert from 'node:assert/strict';
-import type { EventRegistry } from '@tidemark/schemas';
+import type { CommandRegistry, EventRegistry } from '@tidemark/schemas';
+import type { ContextDefinition } from '../context';
 import { BusinessRuleViolation, type Decider, type DomainCommand, type DomainEvent } from '../decider';
 
 /** A command as a test writes it: the outside inputs (ids, clock) may be left out and get fixed defaults. */
@@ -30,6 +31,11 @@ export interface SpecificationOptions {
    * what the registry refuses fails in the test rather than in the processor.
    */
   events?: EventRegistry;
+  /**
+   * When given, a command's payload goes through its schema first, as the gateway does: defaults are filled in,
+   * and a payload the schema refuses fails the specification.
+   */
+  commands?: CommandRegistry;
 }
 
 export class DeciderSpecification<Command extends DomainCommand, Event extends DomainEvent, State> {
@@ -43,6 +49,13 @@ export class DeciderSpecification<Command extends DomainCommand, Event extends D
     options: SpecificationOptions = {},
   ): DeciderSpecification<Command, Event, State> {
     return new DeciderSpecification(decider, options);
+  }
+
+  /** A context's decider, with its command and event schemas applied as the platform applies them. */
+  static forContext<Command extends DomainCommand, Event extends DomainEvent, State>(
+    context: ContextDefinition<Command, Event, State>,
+  ): DeciderSpecification<Command, Event, State> {
+    return new DeciderSpecification(context.decider, { events: context.events, commands: context.commands });
   }
 
   /** The history, oldest first; [] for an aggregate that does not exist yet. */
@@ -59,8 +72,12 @@ export class Given<Command extends DomainCommand, Event extends DomainEvent, Sta
   ) {}
 
   when(command: SpecCommand<Command>): When<Command, Event, State> {
+    const payload = this.options.commands
+      ? this.options.commands.validate(command.type, command.payload)
+      : command.payload;
     const full = {
       ...command,
+      payload,
       context: { ...SPEC_COMMAND_CONTEXT, ...command.context },
     } as unknown as Command;
     return new When(this.decider, this.options, this.history, full);

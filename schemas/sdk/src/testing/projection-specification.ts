@@ -49,6 +49,14 @@ export class ProjectionSpecification<Ctx extends ContextDefinition, D extends Pr
   given(events: readonly SpecEvent<ContextEvent<Ctx>>[]): ProjectionThen<D> {
     return new ProjectionThen(this.projection, specLog(this.context, events));
   }
+
+  /**
+   * A log as it was recorded, envelopes as they are (older schema versions included): for the upcasting path,
+   * which a projection reads through the context's registry.
+   */
+  givenLog(log: readonly LogEntry[]): ProjectionThen<D> {
+    return new ProjectionThen(this.projection, log);
+  }
 }
 
 export class ProjectionThen<D extends ProjectionDocument> {

@@ -76,6 +76,7 @@ export class CommandService {
     const commandId = idempotencyKey ?? request.commandId ?? uuidv7();
     const correlationId = headerValue('Correlation-Id', input.correlationId) ?? commandId;
     const causationId = headerValue('Causation-Id', input.causationId) ?? commandId;
+    validateAggregateId(context, request.aggregateId);
     const payload = validatePayload(context, request.type, request.payload);
 
     const envelope: CommandEnvelope = {
@@ -260,6 +261,18 @@ function headerValue(name: string, value: string | undefined): string | undefine
     );
   }
   return trimmed;
+}
+
+/** A context may restrict its aggregate ids (ContextDefinition.aggregateId): they become every view's keys. */
+function validateAggregateId(context: ContextDefinition, aggregateId: string): void {
+  const parsed = context.aggregateId?.safeParse(aggregateId);
+  if (!parsed || parsed.success) return;
+  throw new TidemarkError('COMMAND_INVALID', `aggregateId is not a valid ${context.aggregateType} id`, 400, false, {
+    issues: zodIssues(parsed.error).map((issue) => ({
+      path: issue.path === '(root)' ? 'aggregateId' : `aggregateId.${issue.path}`,
+      message: issue.message,
+    })),
+  });
 }
 
 /** Validates the payload with the context's registries; returns the parsed payload. */
