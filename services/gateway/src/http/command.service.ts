@@ -267,12 +267,18 @@ function headerValue(name: string, value: string | undefined): string | undefine
 function validateAggregateId(context: ContextDefinition, aggregateId: string): void {
   const parsed = context.aggregateId?.safeParse(aggregateId);
   if (!parsed || parsed.success) return;
-  throw new TidemarkError('COMMAND_INVALID', `aggregateId is not a valid ${context.aggregateType} id`, 400, false, {
-    issues: zodIssues(parsed.error).map((issue) => ({
-      path: issue.path === '(root)' ? 'aggregateId' : `aggregateId.${issue.path}`,
-      message: issue.message,
-    })),
-  });
+  throw new TidemarkError(
+    'COMMAND_INVALID',
+    `aggregateId is not a valid ${context.aggregateType} id`,
+    400,
+    false,
+    {
+      issues: zodIssues(parsed.error).map((issue) => ({
+        path: issue.path === '(root)' ? 'aggregateId' : `aggregateId.${issue.path}`,
+        message: issue.message,
+      })),
+    },
+  );
 }
 
 /** Validates the payload with the context's registries; returns the parsed payload. */
