@@ -1,7 +1,9 @@
 /** Index management: create, delete, exists, get, mappings, refresh. */
+import type { AnalysisSettings } from '../engine/analysis';
+import { parseAnalysis } from '../engine/analysis';
 import type { AliasTarget, SearchEngine } from '../engine/engine';
 import { parseInterval } from '../engine/engine';
-import { mergeMappings, parseMappings, validateDocument } from '../engine/mappings';
+import { checkNormalizers, mergeMappings, parseMappings, validateDocument } from '../engine/mappings';
 import type { SearchIndex } from '../engine/search-index';
 import { illegalArgument, indexNotFound } from '../http/errors';
 import type { RequestContext, Route } from '../http/router';
@@ -9,16 +11,28 @@ import { isPlainObject, SEARCH_SHARDS } from './common';
 
 const SUPPORTED_SETTINGS = ['index.number_of_shards', 'index.number_of_replicas', 'index.refresh_interval'];
 
-/** Flattens `{index: {number_of_shards: 1}}`, `{number_of_shards: 1}` and `{"index.number_of_shards": 1}`. */
-export function parseSettings(raw: unknown): Record<string, string> {
-  if (raw === undefined) return {};
+const ANALYSIS_PREFIX = 'index.analysis.';
+
+/**
+ * Flattens `{index: {number_of_shards: 1}}`, `{number_of_shards: 1}` and `{"index.number_of_shards": 1}`;
+ * the `analysis` keys (in any of those forms) become the structured analysis settings.
+ */
+export function parseSettings(raw: unknown): {
+  settings: Record<string, string>;
+  analysis: AnalysisSettings | undefined;
+} {
+  if (raw === undefined) return { settings: {}, analysis: undefined };
   if (!isPlainObject(raw)) throw illegalArgument('[settings] must be an object');
   const flat: Record<string, string> = {};
+  const analysis: Array<[string, unknown]> = [];
   const walk = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(obj)) {
       const path = prefix ? `${prefix}.${key}` : key;
+      const full = path.startsWith('index.') ? path : `index.${path}`;
       if (isPlainObject(value) && Object.keys(value).length > 0) walk(value, path);
-      else flat[path.startsWith('index.') ? path : `index.${path}`] = String(value);
+      // Analysis values keep their JSON type (filter lists are arrays).
+      else if (full.startsWith(ANALYSIS_PREFIX)) analysis.push([full.slice(ANALYSIS_PREFIX.length), value]);
+      else flat[full] = String(value);
     }
   };
   walk(raw, '');
@@ -30,7 +44,7 @@ export function parseSettings(raw: unknown): Record<string, string> {
   }
   const interval = flat['index.refresh_interval'];
   if (interval !== undefined) parseInterval(interval);
-  return flat;
+  return { settings: flat, analysis: parseAnalysis(analysis) };
 }
 
 function parseAliases(raw: unknown): Record<string, AliasTarget> {
@@ -53,6 +67,7 @@ function settingsView(index: SearchIndex): Record<string, unknown> {
   return {
     index: {
       ...(s['index.refresh_interval'] === undefined ? {} : { refresh_interval: s['index.refresh_interval'] }),
+      ...(index.meta.analysis === undefined ? {} : { analysis: index.meta.analysis }),
       number_of_shards: s['index.number_of_shards'] ?? '1',
       number_of_replicas: s['index.number_of_replicas'] ?? '1',
       provided_name: index.name,
@@ -93,8 +108,10 @@ export function indexRoutes(engine: SearchEngine): Route[] {
         for (const key of Object.keys(body))
           if (!['settings', 'mappings', 'aliases'].includes(key))
             throw illegalArgument(`unknown key [${key}] for create index`);
+        const { settings, analysis } = parseSettings(body.settings);
         const mappings = parseMappings(body.mappings);
-        await engine.createIndex(name, mappings, parseSettings(body.settings), parseAliases(body.aliases));
+        checkNormalizers(mappings, analysis);
+        await engine.createIndex(name, mappings, settings, parseAliases(body.aliases), analysis);
         return { status: 200, body: { acknowledged: true, shards_acknowledged: true, index: name } };
       },
     },
@@ -171,6 +188,7 @@ export function indexRoutes(engine: SearchEngine): Route[] {
         const update = parseMappings(ctx.json());
         // Existing documents become searchable by the new fields, so they must fit them.
         for (const index of indices) {
+          checkNormalizers(update, index.meta.analysis);
           const merged = mergeMappings(index.meta.mappings, update);
           for (const [id, doc] of index.docs) validateDocument(merged, doc.source, id, index.name);
         }

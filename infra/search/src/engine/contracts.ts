@@ -36,13 +36,29 @@ export const FIELD_TYPES: readonly FieldType[] = [
   'boolean',
 ];
 
-/** One mapped field. `fields` are multi-fields, addressed as `<path>.<name>` (e.g. `title.raw`). */
+/** Token filters a keyword normalizer may chain (ES names); applied in order to the whole value. */
+export type NormalizerFilter = 'lowercase' | 'uppercase' | 'asciifolding' | 'trim';
+
+export const NORMALIZER_FILTERS: readonly NormalizerFilter[] = [
+  'lowercase',
+  'uppercase',
+  'asciifolding',
+  'trim',
+];
+
+/**
+ * One mapped field. `fields` are multi-fields, addressed as `<path>.<name>` (e.g. `title.raw`).
+ * `normalizer` (keyword only) is the resolved filter chain of the field's ES normalizer: the engine indexes
+ * the normalized value (doc values too, so sorts and terms aggregations see it) and normalizes the value of
+ * term, terms, range and match queries on the field, as ES does; `_source` keeps the original.
+ */
 export interface FieldMapping {
   type: FieldType;
   /** Multi-fields indexing the same value differently, e.g. `{ raw: { type: 'keyword' } }`. */
-  fields?: Record<string, { type: FieldType }>;
+  fields?: Record<string, { type: FieldType; normalizer?: readonly NormalizerFilter[] }>;
   /** Only for `date`; the server accepts `strict_date_optional_time`, `epoch_millis` and their `||` union. */
   format?: string;
+  normalizer?: readonly NormalizerFilter[];
 }
 
 /** Mappings of one index; `properties` keys are full dotted field paths (see the header comment). */

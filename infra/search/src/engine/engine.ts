@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { EsError, illegalArgument, indexNotFound, resourceAlreadyExists } from '../http/errors';
 import { isErrnoException, writeFileAtomic } from '../storage/fs-util';
 import { OpLog } from '../storage/op-log';
+import type { AnalysisSettings } from './analysis';
 import type { SearcherFactory } from './contracts';
 import type { StoredMappings } from './mappings';
 import type { IndexMeta } from './search-index';
@@ -124,18 +125,25 @@ export class SearchEngine {
       this.options.onFsync,
     );
     const interval = meta.settings['index.refresh_interval'];
-    const index = new SearchIndex(
-      meta,
-      log,
-      {
-        logger: this.options.logger,
-        searcherFactory: this.options.searcherFactory,
-        onRefresh: this.options.onRefresh,
-        snapshotEveryOps: this.options.snapshotEveryOps,
-      },
-      interval === undefined ? this.options.refreshIntervalMs : parseInterval(interval),
-    );
-    index.restore(recovered.state, recovered.ops);
+    let index: SearchIndex;
+    try {
+      index = new SearchIndex(
+        meta,
+        log,
+        {
+          logger: this.options.logger,
+          searcherFactory: this.options.searcherFactory,
+          onRefresh: this.options.onRefresh,
+          snapshotEveryOps: this.options.snapshotEveryOps,
+        },
+        interval === undefined ? this.options.refreshIntervalMs : parseInterval(interval),
+      );
+      index.restore(recovered.state, recovered.ops);
+    } catch (error) {
+      // E.g. mappings the searcher cannot build: do not leak the open log.
+      await log.close();
+      throw error;
+    }
     index.startRefreshTimer();
     return index;
   }
@@ -235,6 +243,7 @@ export class SearchEngine {
     mappings: StoredMappings,
     settings: Record<string, string>,
     aliases: Record<string, AliasTarget>,
+    analysis?: AnalysisSettings,
   ): Promise<SearchIndex> {
     return this.exclusive(async () => {
       validateIndexName(name);
@@ -262,6 +271,7 @@ export class SearchEngine {
         uuid: randomUUID().replaceAll('-', ''),
         mappings,
         settings,
+        ...(analysis === undefined ? {} : { analysis }),
         creationDate: Date.now(),
       };
       // The directory first: a crash before the catalog write leaves an orphan that the next start removes.

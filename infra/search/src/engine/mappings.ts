@@ -4,8 +4,14 @@
  *
  * Dynamic mapping: we never add fields on our own. Unmapped fields behave like ES `dynamic: false` (kept in
  * `_source`, not searchable) unless the mappings say `dynamic: "strict"` (then the document is rejected).
+ *
+ * Analysis: `normalizer` on keyword fields (resolved against the index's analysis settings, see analysis.ts)
+ * and `analyzer`/`search_analyzer`/`search_quote_analyzer: "standard"` on text fields, the analyzer the query
+ * engine implements; any other analyzer is refused.
  */
 import { EsError, mapperParsing } from '../http/errors';
+import type { AnalysisSettings } from './analysis';
+import { resolveNormalizer } from './analysis';
 import type { FieldMapping, FieldType, Mappings } from './contracts';
 import { FIELD_TYPES } from './contracts';
 
@@ -18,9 +24,24 @@ export interface StoredMappings {
 
 export interface StoredField {
   type?: FieldType | 'object';
-  fields?: Record<string, { type: FieldType }>;
+  fields?: Record<string, StoredSubField>;
   format?: string;
+  /** keyword: a normalizer name (built-in `lowercase` or one of the index's `analysis.normalizer`). */
+  normalizer?: string;
+  /** text: always `standard` when given. */
+  analyzer?: string;
+  search_analyzer?: string;
+  search_quote_analyzer?: string;
   properties?: Record<string, StoredField>;
+}
+
+/** A multi-field: a plain field (no `fields`, no `properties`, no `format`). */
+export interface StoredSubField {
+  type: FieldType;
+  normalizer?: string;
+  analyzer?: string;
+  search_analyzer?: string;
+  search_quote_analyzer?: string;
 }
 
 const SUPPORTED_DATE_FORMATS = new Set([
@@ -31,6 +52,9 @@ const SUPPORTED_DATE_FORMATS = new Set([
 ]);
 /** Parameters that do not change what a query returns, so accepting and ignoring them is honest. */
 const IGNORED_FIELD_PARAMS = new Set(['doc_values', 'store']);
+/** Text-field analyzer parameters; `standard` is the only analyzer the query engine implements. */
+const ANALYZER_PARAMS = ['analyzer', 'search_analyzer', 'search_quote_analyzer'] as const;
+type AnalyzerParam = (typeof ANALYZER_PARAMS)[number];
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,6 +64,11 @@ function unsupported(reason: string): EsError {
   return mapperParsing(reason);
 }
 
+/** ES reports a field's mapping error inside "Failed to parse mapping: ..." (the field's error is the root cause). */
+function failedToParse(cause: EsError): EsError {
+  return new EsError(400, 'mapper_parsing_exception', `Failed to parse mapping: ${cause.reason}`, {}, cause);
+}
+
 /** Validates a `mappings` request body (absent → empty mappings). Throws mapper_parsing_exception. */
 export function parseMappings(body: unknown): StoredMappings {
   if (body === undefined || body === null) return { properties: {} };
@@ -47,7 +76,17 @@ export function parseMappings(body: unknown): StoredMappings {
   const result: StoredMappings = { properties: {} };
   for (const [key, value] of Object.entries(body)) {
     if (key === 'properties') {
-      result.properties = parseProperties(value, '');
+      try {
+        result.properties = parseProperties(value, '');
+      } catch (error) {
+        if (
+          error instanceof EsError &&
+          error.type === 'mapper_parsing_exception' &&
+          !error.reason.startsWith('Failed to parse mapping')
+        )
+          throw failedToParse(error);
+        throw error;
+      }
     } else if (key === 'dynamic') {
       const dynamic = String(value);
       if (dynamic === 'false' || dynamic === 'strict') result.dynamic = dynamic;
@@ -103,15 +142,29 @@ function parseField(raw: Record<string, unknown>, path: string): StoredField {
           );
       }
       field.format = String(value);
+    } else if (key === 'normalizer' && type === 'keyword') {
+      // null is ES's "no normalizer"; the name is resolved against the index's settings by checkNormalizers.
+      if (value === null) continue;
+      if (typeof value !== 'string') throw unsupported(`[normalizer] of field [${path}] must be a string`);
+      field.normalizer = value;
+    } else if ((ANALYZER_PARAMS as readonly string[]).includes(key) && type === 'text') {
+      if (value !== 'standard')
+        throw unsupported(
+          `${key} [${String(value)}] on field [${path}] is not supported by this server: text fields are analysed with the [standard] analyzer only`,
+        );
+      field[key as AnalyzerParam] = value;
     } else if (key === 'fields') {
       if (!isPlainObject(value)) throw unsupported(`[fields] of field [${path}] must be an object`);
-      const fields: Record<string, { type: FieldType }> = {};
+      const fields: Record<string, StoredSubField> = {};
       for (const [sub, subRaw] of Object.entries(value)) {
         if (!isPlainObject(subRaw)) throw unsupported(`multi-field [${path}.${sub}] must be an object`);
         const parsed = parseField(subRaw, `${path}.${sub}`);
         if (parsed.type === 'object' || parsed.fields !== undefined || parsed.type === undefined)
           throw unsupported(`multi-field [${path}.${sub}] must be a plain field`);
-        fields[sub] = { type: parsed.type };
+        const subField: StoredSubField = { type: parsed.type };
+        if (parsed.normalizer !== undefined) subField.normalizer = parsed.normalizer;
+        for (const param of ANALYZER_PARAMS) if (parsed[param] !== undefined) subField[param] = parsed[param];
+        fields[sub] = subField;
       }
       field.fields = fields;
     } else {
@@ -121,9 +174,50 @@ function parseField(raw: Record<string, unknown>, path: string): StoredField {
   return field;
 }
 
+/** `normalizer` cannot be updated in ES (omitting it in an update is a change to `null`). */
+function checkNormalizerUpdate(
+  existing: StoredSubField | StoredField,
+  update: StoredSubField | StoredField,
+  path: string,
+) {
+  if (existing.normalizer === update.normalizer) return;
+  throw new EsError(
+    400,
+    'illegal_argument_exception',
+    `Mapper for [${path}] conflicts with existing mapper:\n\tCannot update parameter [normalizer] from [${existing.normalizer ?? 'null'}] to [${update.normalizer ?? 'null'}]`,
+  );
+}
+
+function typeChange(path: string, from: string | undefined, to: string | undefined): EsError {
+  return new EsError(
+    400,
+    'illegal_argument_exception',
+    `mapper [${path}] cannot be changed from type [${from}] to [${to}]`,
+  );
+}
+
+/** Merges the multi-fields of an update: new ones are added, existing ones must keep type and normalizer. */
+function mergeSubFields(
+  existing: Record<string, StoredSubField> | undefined,
+  update: Record<string, StoredSubField> | undefined,
+  path: string,
+): Record<string, StoredSubField> | undefined {
+  if (update === undefined) return existing;
+  const out: Record<string, StoredSubField> = { ...existing };
+  for (const [name, field] of Object.entries(update)) {
+    const old = existing?.[name];
+    if (old !== undefined) {
+      if (old.type !== field.type) throw typeChange(`${path}.${name}`, old.type, field.type);
+      checkNormalizerUpdate(old, field, `${path}.${name}`);
+    }
+    out[name] = { ...old, ...field };
+  }
+  return out;
+}
+
 /**
- * Adds the fields of `update` to `current` (PUT _mapping); changing a field's type is refused as in ES.
- * Returns the merged mappings.
+ * Adds the fields of `update` to `current` (PUT _mapping); changing a field's type or normalizer is refused
+ * as in ES. Returns the merged mappings.
  */
 export function mergeMappings(current: StoredMappings, update: StoredMappings): StoredMappings {
   const merge = (
@@ -138,18 +232,20 @@ export function mergeMappings(current: StoredMappings, update: StoredMappings): 
       if (existing === undefined) {
         out[name] = field;
       } else if (existing.type !== field.type) {
-        throw new EsError(
-          400,
-          'illegal_argument_exception',
-          `mapper [${path}] cannot be changed from type [${existing.type}] to [${field.type}]`,
-        );
+        throw typeChange(path, existing.type, field.type);
       } else if (field.type === 'object') {
         out[name] = {
           type: 'object',
           properties: merge(existing.properties ?? {}, field.properties ?? {}, path),
         };
       } else {
-        out[name] = { ...existing, fields: { ...existing.fields, ...field.fields } };
+        checkNormalizerUpdate(existing, field, path);
+        const { fields: _existingFields, ...existingParams } = existing;
+        const { fields: _updateFields, ...updateParams } = field;
+        const merged: StoredField = { ...existingParams, ...updateParams };
+        const fields = mergeSubFields(existing.fields, field.fields, path);
+        if (fields !== undefined) merged.fields = fields;
+        out[name] = merged;
       }
     }
     return out;
@@ -162,9 +258,39 @@ export function mergeMappings(current: StoredMappings, update: StoredMappings): 
   };
 }
 
-/** Dotted-path view for the query engine. */
-export function flattenMappings(stored: StoredMappings): Mappings {
+/** ES's error for a normalizer name the index does not define (ES names the field by its leaf name). */
+function normalizerNotFound(normalizer: string, leaf: string): EsError {
+  return failedToParse(mapperParsing(`normalizer [${normalizer}] not found for field [${leaf}]`));
+}
+
+/** Calls `visit` for every keyword field and multi-field with a normalizer. */
+function eachNormalizer(
+  fields: Record<string, StoredField>,
+  visit: (normalizer: string, leaf: string) => void,
+): void {
+  for (const [name, field] of Object.entries(fields)) {
+    if (field.properties !== undefined) eachNormalizer(field.properties, visit);
+    if (field.normalizer !== undefined) visit(field.normalizer, name);
+    for (const [sub, subField] of Object.entries(field.fields ?? {}))
+      if (subField.normalizer !== undefined) visit(subField.normalizer, sub);
+  }
+}
+
+/** Throws ES's mapper_parsing_exception when a field names a normalizer the index does not have. */
+export function checkNormalizers(stored: StoredMappings, analysis: AnalysisSettings | undefined): void {
+  eachNormalizer(stored.properties, (normalizer, leaf) => {
+    if (resolveNormalizer(normalizer, analysis) === undefined) throw normalizerNotFound(normalizer, leaf);
+  });
+}
+
+/** Dotted-path view for the query engine, with normalizer names resolved to their filter chains. */
+export function flattenMappings(stored: StoredMappings, analysis?: AnalysisSettings): Mappings {
   const properties: Record<string, FieldMapping> = {};
+  const resolve = (normalizer: string, leaf: string) => {
+    const filters = resolveNormalizer(normalizer, analysis);
+    if (filters === undefined) throw normalizerNotFound(normalizer, leaf);
+    return filters;
+  };
   const walk = (fields: Record<string, StoredField>, prefix: string): void => {
     for (const [name, field] of Object.entries(fields)) {
       const path = prefix ? `${prefix}.${name}` : name;
@@ -172,8 +298,18 @@ export function flattenMappings(stored: StoredMappings): Mappings {
         walk(field.properties ?? {}, path);
       } else {
         const flat: FieldMapping = { type: field.type };
-        if (field.fields !== undefined) flat.fields = field.fields;
+        if (field.fields !== undefined) {
+          const subs: NonNullable<FieldMapping['fields']> = {};
+          for (const [sub, subField] of Object.entries(field.fields)) {
+            subs[sub] =
+              subField.normalizer === undefined
+                ? { type: subField.type }
+                : { type: subField.type, normalizer: resolve(subField.normalizer, sub) };
+          }
+          flat.fields = subs;
+        }
         if (field.format !== undefined) flat.format = field.format;
+        if (field.normalizer !== undefined) flat.normalizer = resolve(field.normalizer, name);
         properties[path] = flat;
       }
     }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { EsError, versionConflict } from '../http/errors';
 import type { LogOp, OpLog, SnapshotState } from '../storage/op-log';
+import type { AnalysisSettings } from './analysis';
 import type { IndexSearcher, SearcherFactory } from './contracts';
 import type { StoredMappings } from './mappings';
 import { flattenMappings, validateDocument } from './mappings';
@@ -17,6 +18,8 @@ export interface IndexMeta {
   mappings: StoredMappings;
   /** Normalised `index.*` settings as strings, like ES returns them. */
   settings: Record<string, string>;
+  /** `index.analysis` (keyword normalizers) as given; absent when the index defines none. */
+  analysis?: AnalysisSettings;
   creationDate: number;
 }
 
@@ -72,7 +75,7 @@ export class SearchIndex {
     private readonly hooks: IndexHooks,
     readonly refreshIntervalMs: number,
   ) {
-    this.searcher = hooks.searcherFactory(meta.name, flattenMappings(meta.mappings));
+    this.searcher = hooks.searcherFactory(meta.name, flattenMappings(meta.mappings, meta.analysis));
   }
 
   get name(): string {
@@ -206,7 +209,7 @@ export class SearchIndex {
   rebuildSearcher(meta: IndexMeta): void {
     this.refresh();
     this.meta = meta;
-    const searcher = this.hooks.searcherFactory(meta.name, flattenMappings(meta.mappings));
+    const searcher = this.hooks.searcherFactory(meta.name, flattenMappings(meta.mappings, meta.analysis));
     for (const [id, doc] of this.docs) searcher.upsert(id, doc.source);
     this.searcher = searcher;
   }

@@ -6,6 +6,8 @@ export class EsError extends Error {
     readonly reason: string,
     /** Extra keys ES puts next to type/reason, e.g. `index`, `resource.id`. */
     readonly extra: Record<string, unknown> = {},
+    /** The wrapped error, rendered as `caused_by` (e.g. "Failed to parse mapping: ..." around the field's error). */
+    readonly causedBy?: EsError,
   ) {
     super(reason);
     this.name = 'EsError';
@@ -13,12 +15,17 @@ export class EsError extends Error {
 
   /** The `error` object (also used for per-item bulk errors). */
   toCause(): Record<string, unknown> {
-    return { type: this.type, reason: this.reason, ...this.extra };
+    const cause: Record<string, unknown> = { type: this.type, reason: this.reason, ...this.extra };
+    if (this.causedBy !== undefined) cause.caused_by = this.causedBy.toCause();
+    return cause;
   }
 
   toBody(): Record<string, unknown> {
-    const cause = this.toCause();
-    return { error: { root_cause: [cause], ...cause }, status: this.status };
+    // ES reports the innermost cause as the root cause.
+    let root: EsError = this;
+    while (root.causedBy !== undefined) root = root.causedBy;
+    const rootCause = { type: root.type, reason: root.reason, ...root.extra };
+    return { error: { root_cause: [rootCause], ...this.toCause() }, status: this.status };
   }
 }
 

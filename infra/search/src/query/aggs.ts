@@ -54,7 +54,8 @@ export function parseAggs(raw: unknown, ctx: AggFields): TermsAgg[] {
       throw illegalArgument(`[min_doc_count] must be a non-negative integer in [${name}]`);
     let missing: Value | undefined;
     if (body.missing !== undefined && def !== undefined) {
-      missing = normalizeValue(def, body.missing);
+      // ES puts the `missing` value into its own bucket as given, without the field's normalizer.
+      missing = normalizeValue(def, body.missing, false);
       if (missing === undefined)
         throw illegalArgument(`[missing] value [${String(body.missing)}] does not fit field [${def.path}]`);
     }

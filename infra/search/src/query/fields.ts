@@ -4,9 +4,11 @@
  * values for sort/aggs, a sorted array for range).
  */
 import MiniSearch from 'minisearch';
-import type { FieldType, Mappings } from '../engine/contracts';
+import type { FieldType, Mappings, NormalizerFilter } from '../engine/contracts';
 import { stripOccurrence, tokenizeForIndex } from './analysis';
 import { parseDate } from './dates';
+import type { Normalize } from './normalizers';
+import { compileNormalizer } from './normalizers';
 
 export type FieldKind = 'text' | 'keyword' | 'numeric' | 'date' | 'boolean';
 /** Normalised value: keyword → string; numeric, date (UTC millis), boolean (1/0) → number. */
@@ -19,6 +21,8 @@ export interface FieldDef {
   readonly sourcePath: string;
   readonly type: FieldType;
   readonly kind: FieldKind;
+  /** The keyword normalizer; undefined when there is none (the common case costs one property check). */
+  readonly normalize: Normalize | undefined;
 }
 
 function kindOf(type: FieldType): FieldKind {
@@ -39,10 +43,26 @@ function kindOf(type: FieldType): FieldKind {
   }
 }
 
+/** Only keyword fields have normalizers (the server refuses them elsewhere); an empty chain is no normalizer. */
+function normalizerOf(
+  type: FieldType,
+  filters: readonly NormalizerFilter[] | undefined,
+): Normalize | undefined {
+  return type === 'keyword' && filters !== undefined && filters.length > 0
+    ? compileNormalizer(filters)
+    : undefined;
+}
+
 export function compileFields(mappings: Mappings): Map<string, FieldDef> {
   const out = new Map<string, FieldDef>();
   for (const [path, mapping] of Object.entries(mappings.properties)) {
-    out.set(path, { path, sourcePath: path, type: mapping.type, kind: kindOf(mapping.type) });
+    out.set(path, {
+      path,
+      sourcePath: path,
+      type: mapping.type,
+      kind: kindOf(mapping.type),
+      normalize: normalizerOf(mapping.type, mapping.normalizer),
+    });
     for (const [sub, subMapping] of Object.entries(mapping.fields ?? {})) {
       const subPath = `${path}.${sub}`;
       out.set(subPath, {
@@ -50,6 +70,7 @@ export function compileFields(mappings: Mappings): Map<string, FieldDef> {
         sourcePath: path,
         type: subMapping.type,
         kind: kindOf(subMapping.type),
+        normalize: normalizerOf(subMapping.type, subMapping.normalizer),
       });
     }
   }
@@ -88,14 +109,19 @@ function collect(node: unknown, segments: readonly string[], at: number, out: un
   }
 }
 
-/** Normalises a source or query value for a non-text field; `undefined` when it does not fit the type. */
-export function normalizeValue(def: FieldDef, raw: unknown): Value | undefined {
+/**
+ * Normalises a source or query value for a non-text field; `undefined` when it does not fit the type.
+ * A keyword field's normalizer applies (the indexed term, and the query value of term/terms/range/match, as
+ * in ES) unless `applyNormalizer` is false (ES uses a terms aggregation's `missing` value as given).
+ */
+export function normalizeValue(def: FieldDef, raw: unknown, applyNormalizer = true): Value | undefined {
   switch (def.kind) {
     case 'keyword':
-    case 'text':
-      return typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean'
-        ? String(raw)
-        : undefined;
+    case 'text': {
+      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') return undefined;
+      const value = String(raw);
+      return def.normalize === undefined || !applyNormalizer ? value : def.normalize(value);
+    }
     case 'numeric': {
       const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
       if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
