@@ -20,7 +20,7 @@ test('the root entry loads no module under /@nestjs/ and has no HTTP parts', () 
   const root = require('@tidemark/observability') as Record<string, unknown>;
 
   assert.ok(Object.keys(require.cache).includes(join(packageDist, 'index.js')), 'loaded from this checkout');
-  assert.equal(typeof root.createServiceLogger, 'function');
+  assert.equal(typeof root.createLogger, 'function');
   assert.equal(typeof root.serveMetrics, 'function');
   assert.equal(root.PinoNestLogger, undefined);
   assert.equal(root.answerError, undefined);

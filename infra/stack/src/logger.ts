@@ -1,15 +1,11 @@
+/** The stack's logs come from the one logger factory (infra/observability). */
+
+import { createLogger as createProcessLogger } from '@tidemark/observability';
 import type { Logger } from 'pino';
-import pino from 'pino';
 
 export type { Logger } from 'pino';
 
-/**
- * Structured JSON logs on stderr (stdout stays free for human output such as `tidemark up`'s table).
- * The level comes from TIDEMARK_LOG_LEVEL (default info).
- */
+/** JSON logs on stderr under `name` (default tidemark.stack). */
 export function createLogger(name = 'tidemark.stack', level?: string): Logger {
-  return pino(
-    { name, level: level ?? process.env.TIDEMARK_LOG_LEVEL ?? 'info' },
-    pino.destination({ fd: 2, sync: true }),
-  );
+  return createProcessLogger(name, { level });
 }

@@ -1,9 +1,9 @@
-import { createServiceLogger } from '@tidemark/observability';
+import { createLogger } from '@tidemark/observability';
 import type { Logger } from 'pino';
 
 export { PinoNestLogger } from '@tidemark/observability/http';
 
-/** JSON logs on stderr; the level comes from TIDEMARK_LOG_LEVEL (default info). */
+/** JSON logs on stderr (the one logger factory); the level as the settings table resolved it. */
 export function createQueryLogger(level?: string): Logger {
-  return createServiceLogger('tidemark.query', level);
+  return createLogger('tidemark.query', { level });
 }

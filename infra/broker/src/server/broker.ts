@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createLogger } from '@tidemark/observability';
 import type { BrokerConfig, BrokerServices, GroupCoordinator, LogStore } from '../contracts';
 import { DiskGroupCoordinator, DiskTransactionCoordinator } from '../coordinator';
 import { KafkaServer } from '../network';
 import { openStorage } from '../storage';
 import { resolveBrokerConfig } from './config';
-import { createLogger } from './logger';
 import { PrometheusBrokerMetrics, serveMetrics } from './metrics';
 
 export interface BrokerOptions extends Partial<BrokerConfig> {
@@ -46,7 +46,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   try {
     const meta = await loadOrCreateMeta(options.dataDir);
     const config = resolveBrokerConfig(configOptions, meta.clusterId);
-    const logger = createLogger('broker', logLevel).child({ nodeId: config.nodeId });
+    const logger = createLogger('tidemark.broker', { level: logLevel, sync: false }).child({
+      nodeId: config.nodeId,
+    });
 
     let log: LogStore | undefined;
     let groups: GroupCoordinator | undefined;

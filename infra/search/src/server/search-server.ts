@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLogger } from '@tidemark/observability';
 import type { Logger } from 'pino';
 import { aliasRoutes } from '../api/aliases';
 import { bulkRoutes } from '../api/bulk';
@@ -18,7 +19,6 @@ import { SearchEngine } from '../engine/engine';
 import type { Route } from '../http/router';
 import { createDispatcher } from '../http/router';
 import { createSearcher } from '../query';
-import { createLogger } from './logger';
 import { SearchMetrics, serveMetrics } from './metrics';
 
 export interface SearchServerOptions {
@@ -55,7 +55,7 @@ export interface SearchServer {
 
 export async function startSearchServer(options: SearchServerOptions): Promise<SearchServer> {
   const host = options.host ?? '127.0.0.1';
-  const logger = options.logger ?? createLogger('search', options.logLevel);
+  const logger = options.logger ?? createLogger('tidemark.search', { level: options.logLevel, sync: false });
   let engine: SearchEngine | undefined;
   const metrics = new SearchMetrics(() => engine?.listIndices() ?? []);
   engine = await SearchEngine.open({

@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { createServiceLogger } from '@tidemark/observability';
+import { createLogger } from '@tidemark/observability';
 import { AdminController } from './admin.controller';
 import { AdminAuthenticator, AdminScopeGuard } from './auth';
 import { AdminExceptionFilter } from './exception-filter';
@@ -29,7 +29,7 @@ export class AdminModule {
         },
         {
           provide: ADMIN_LOGGER,
-          useFactory: (o: AdminOptions) => o.logger ?? createServiceLogger('tidemark.admin'),
+          useFactory: (o: AdminOptions) => o.logger ?? createLogger('tidemark.admin'),
           inject: [ADMIN_OPTIONS],
         },
         { provide: AdminMetrics, useFactory: () => new AdminMetrics() },

@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { createServiceLogger } from '@tidemark/observability';
+import { createLogger } from '@tidemark/observability';
 import { PinoNestLogger } from '@tidemark/observability/http';
 import { AdminModule } from './admin.module';
 import { AdminMetrics } from './metrics';
@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /** Builds the admin application (not listening yet). The ProjectionOps stays the caller's. */
 export async function createAdminApp(options: AdminOptions): Promise<INestApplication> {
-  const logger = options.logger ?? createServiceLogger('tidemark.admin');
+  const logger = options.logger ?? createLogger('tidemark.admin');
   const app = await NestFactory.create<NestExpressApplication>(
     AdminModule.forRootAsync({ useFactory: () => ({ ...options, logger }) }),
     new ExpressAdapter(),

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import { createLogger } from '@tidemark/observability';
 import { startAdminService } from '../admin/service';
 import { ProjectionCatalog } from '../catalog';
 import { deploymentOf } from '../config/deployment-settings';
@@ -39,7 +39,7 @@ export async function runAdminCommand(argv: string[]): Promise<void> {
   const parsed = parseServiceArgs('admin', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
-  const logger = pino({ name: 'tidemark.admin', level: s['log-level'] }, pino.destination(2));
+  const logger = createLogger('tidemark.admin', { level: s['log-level'] });
   const stores: StoreEndpoints = {
     postgres: s.postgres,
     redis: s.redis,

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { listDeadLetters, replayDeadLetters } from '@tidemark/projection-runtime';
-import pino from 'pino';
 import { deploymentOf } from '../config/deployment-settings';
 import { intOption, parseOrHelp } from './args';
+import { commandLogger } from './ops-args';
 import { UsageError } from './usage-error';
 
 const HELP = `tidemark dead-letters: list a projection's dead letters, or replay them after a fix
@@ -73,10 +73,7 @@ export async function runDeadLettersCommand(argv: string[]): Promise<void> {
     if (n === undefined) throw new UsageError('--partitions: empty entry');
     return n;
   });
-  const logger = pino(
-    { name: 'tidemark.dead-letters', level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' },
-    pino.destination(2),
-  );
+  const logger = commandLogger('dead-letters', process.env.TIDEMARK_LOG_LEVEL ?? 'warn');
   const brokers = values.brokers.split(',').map((b) => b.trim());
 
   if (action === 'list') {

@@ -1,5 +1,5 @@
 import { KafkaCommandTransport, startGateway } from '@tidemark/gateway';
-import pino from 'pino';
+import { createLogger } from '@tidemark/observability';
 import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import { runUntilSignalled } from './args';
@@ -26,7 +26,7 @@ export async function runGatewayCommand(argv: string[]): Promise<void> {
   const parsed = parseServiceArgs('gateway', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
-  const logger = pino({ name: 'tidemark.gateway', level: s['log-level'] }, pino.destination(2));
+  const logger = createLogger('tidemark.gateway', { level: s['log-level'] });
   const deployment = await deploymentOf(s);
   const names = selectedContexts(deployment, s.contexts);
   const contexts = names.map((name) => deployment.context(name));

@@ -9,9 +9,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { createLogger } from '@tidemark/observability';
 import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import type { Logger } from 'pino';
-import pino from 'pino';
 import { ProjectionCatalog } from '../catalog';
 import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import type { EnvVar } from '../config/env';
@@ -295,7 +295,7 @@ export async function openOps(
 }
 
 export function commandLogger(command: string, level: string): Logger {
-  return pino({ name: `tidemark.${command}`, level }, pino.destination(2));
+  return createLogger(`tidemark.${command}`, { level });
 }
 
 /** An error that ends a command with a given exit code (main.ts honours `exitCode`). */

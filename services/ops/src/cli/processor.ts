@@ -1,6 +1,6 @@
 import { serveMetrics } from '@tidemark/broker';
+import { createLogger } from '@tidemark/observability';
 import { CommandProcessor } from '@tidemark/processor';
-import pino from 'pino';
 import { deploymentOf, singleContext } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import { runUntilSignalled } from './args';
@@ -26,7 +26,7 @@ export async function runProcessorCommand(argv: string[]): Promise<void> {
   const s = parsed.settings;
   const deployment = await deploymentOf(s);
   const contextName = singleContext(deployment, s.context);
-  const logger = pino({ name: 'tidemark.processor', level: s['log-level'] }, pino.destination(2));
+  const logger = createLogger('tidemark.processor', { level: s['log-level'] });
   const processor = await CommandProcessor.start({
     brokers: s.brokers,
     context: deployment.context(contextName),

@@ -1,5 +1,5 @@
 import { serveMetrics } from '@tidemark/broker';
-import pino from 'pino';
+import { createLogger } from '@tidemark/observability';
 import { ProjectionCatalog } from '../catalog';
 import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
@@ -33,7 +33,7 @@ export async function runProjectorCommand(argv: string[]): Promise<void> {
   const parsed = parseServiceArgs('projector', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
-  const logger = pino({ name: 'tidemark.projector', level: s['log-level'] }, pino.destination(2));
+  const logger = createLogger('tidemark.projector', { level: s['log-level'] });
   const deployment = await deploymentOf(s);
   const contexts = selectedContexts(deployment, s.contexts);
   const catalog = await ProjectionCatalog.load(deployment, s.catalog);

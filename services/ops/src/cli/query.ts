@@ -1,4 +1,4 @@
-import pino from 'pino';
+import { createLogger } from '@tidemark/observability';
 import { deploymentOf, selectedContexts } from '../config/deployment-settings';
 import { parseServiceArgs, renderOptions } from '../config/flags';
 import type { StoreEndpoints } from '../read-path';
@@ -26,7 +26,7 @@ export async function runQueryCommand(argv: string[]): Promise<void> {
   const parsed = parseServiceArgs('query', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
-  const logger = pino({ name: 'tidemark.query', level: s['log-level'] }, pino.destination(2));
+  const logger = createLogger('tidemark.query', { level: s['log-level'] });
   const stores: StoreEndpoints = {
     postgres: s.postgres,
     redis: s.redis,
