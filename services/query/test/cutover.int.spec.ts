@@ -3,8 +3,11 @@
  * watermark bus), a Projector per version of the listing detail view, and the query API over HTTP. A writer
  * changes prices while a reader with a token reads its own writes and a reader without a token watches the
  * watermarks the API answers with. v2 is built beside v1, shadow-read (no mismatches: same code), split, made
- * active while the loops run, and rolled back: no errors, no stale reads, no watermark going back, and the
- * Consistency-Version header moves from 1 to 2 (and back) once, never flapping.
+ * active while the loops run, and rolled back: no errors, no stale reads (DESIGN invariant 3: a read carrying
+ * token T reflects every event below T, or fails with a retryable error), no watermark going back (invariant 4:
+ * watermarks a client sees never decrease; split mode excepted by design), and the Consistency-Version header
+ * moves from 1 to 2 (and back) once, never flapping. The listings context is served from its query definitions,
+ * the detail view's versions opened by name.
  * (@tidemark/listings, for the events registry, is a dependency of @tidemark/listings-projections, not of this
  * package: it is built with it.)
  */
@@ -17,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { createKafka, ensureTopicIdentity, PartitionReader, partitionForKey } from '@tidemark/kafka';
 import { listingEvents } from '@tidemark/listings';
 import type { ListingDetail } from '@tidemark/listings-projections';
-import { listingProjections } from '@tidemark/listings-projections';
+import { listingProjections, listingQueries } from '@tidemark/listings-projections';
 import { createPostgresSink } from '@tidemark/projection-postgres';
 import type { PostgresProjectionControl } from '@tidemark/projection-runtime';
 import {
@@ -31,7 +34,7 @@ import type { Stack } from '@tidemark/stack';
 import { startStack } from '@tidemark/stack';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
-import type { RunningQueryApi } from '../src';
+import type { RunningQueryApi, WatermarkTracker } from '../src';
 import { QueryMetrics, startQueryApi } from '../src';
 
 const logger = pino(
@@ -66,6 +69,7 @@ describe('cutover of the detail view under load', () => {
   let control: PostgresProjectionControl;
   let producer: Producer;
   let identity = '';
+  let tracker: WatermarkTracker;
   const closers: (() => Promise<void>)[] = [];
   const aggregateVersions = new Map<string, number>();
   const ends = new Map<number, number>();
@@ -177,28 +181,30 @@ describe('cutover of the detail view under load', () => {
       () => control.close(),
       () => bus.close(),
     );
-    const unused = () => {
-      throw new Error('not read in this test');
-    };
     api = await startQueryApi({
       host: '127.0.0.1',
       port: 0,
       apiKeys: [KEY],
-      partitions: P,
-      topicIdentity: identity,
-      logEnd: (partition) => reader.endOffset(TOPIC, partition),
+      contexts: [
+        {
+          name: CTX,
+          partitions: P,
+          topicIdentity: identity,
+          logEnd: (partition) => reader.endOffset(TOPIC, partition),
+          queries: listingQueries.list,
+          sink: (projection, version) => {
+            if (projection !== DETAIL) throw new Error(`${projection} is not read in this test`);
+            return createPostgresSink(listingProjections({ version }).detail, { connectionString: postgres });
+          },
+        },
+      ],
       control,
       bus,
-      views: {
-        detail: (version) =>
-          createPostgresSink(listingProjections({ version }).detail, { connectionString: postgres }),
-        sellerStats: unused,
-        cards: unused,
-      },
       waitTimeoutMs: 5000,
       shadow: { waitMs: 1000, flushMs: 200 },
       logger,
     });
+    tracker = api.engine.context(CTX).tracker;
   });
 
   after(async () => {
@@ -224,7 +230,7 @@ describe('cutover of the detail view under load', () => {
       token = mergeTokens(token, tokenFromPositions(identity, written));
     }
     await v1.waitForWatermark(ends);
-    await eventually(() => api?.tracker.activeVersion(DETAIL) === 1, 'v1 to be active');
+    await eventually(() => tracker.activeVersion(DETAIL) === 1, 'v1 to be active');
 
     let phase = 'v1';
     let stopping = false;
@@ -311,7 +317,7 @@ describe('cutover of the detail view under load', () => {
 
       phase = 'shadow';
       await control.setCandidate(CTX, DETAIL, { version: 2, mode: 'shadow', percent: 100 });
-      await eventually(() => api?.tracker.candidate(DETAIL)?.mode === 'shadow', 'the shadow candidate');
+      await eventually(() => tracker.candidate(DETAIL)?.mode === 'shadow', 'the shadow candidate');
       await eventually(async () => (await shadowCount('match')) >= 20, 'shadow reads');
       assert.equal(await shadowCount('mismatch'), 0);
       await eventually(async () => {
@@ -329,14 +335,14 @@ describe('cutover of the detail view under load', () => {
       await eventually(() => bothSaw('split', 1, 8) && bothSaw('split', 2, 8), 'reads of both versions');
 
       await control.setCandidate(CTX, DETAIL, null);
-      await eventually(() => api?.tracker.candidate(DETAIL) === null, 'the candidate to be cleared');
+      await eventually(() => tracker.candidate(DETAIL) === null, 'the candidate to be cleared');
       phase = 'v1-again';
       await eventually(() => bothSaw('v1-again', 1, 4), 'reads on v1 again');
 
       phase = 'cutover';
       await control.activate(CTX, DETAIL, 2, { expectedActive: 1 });
       await eventually(() => bothSaw('cutover', 2, 20), 'reads on v2');
-      assert.equal(api?.tracker.activeVersion(DETAIL), 2);
+      assert.equal(tracker.activeVersion(DETAIL), 2);
 
       phase = 'rollback';
       await control.activate(CTX, DETAIL, 1, { expectedActive: 2 });
@@ -364,10 +370,12 @@ describe('cutover of the detail view under load', () => {
       );
     }
     const switches = (await metrics.versionSwitches.get()).values
-      .filter((v) => v.labels.projection === DETAIL)
+      .filter((v) => v.labels.context === CTX && v.labels.projection === DETAIL)
       .reduce((sum, v) => sum + v.value, 0);
     assert.equal(switches, 2);
-    const gauge = (await metrics.activeVersion.get()).values.find((v) => v.labels.projection === DETAIL);
+    const gauge = (await metrics.activeVersion.get()).values.find(
+      (v) => v.labels.context === CTX && v.labels.projection === DETAIL,
+    );
     assert.equal(gauge?.value, 1);
   });
 });

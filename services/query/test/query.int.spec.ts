@@ -1,8 +1,12 @@
 /**
- * The query API against the real stores: Postgres (detail view, control table, watermark bus), Redis (seller
- * stats) and Memcached (cards), started with startStack. Documents are committed with the real sinks directly
- * and watermarks published on the real bus, so no broker is needed: the topic identity is fixed and the log end
- * is this test's own counter.
+ * The listings document routes against the real stores: Postgres (detail view, control table, watermark bus),
+ * Redis (seller stats) and Memcached (cards), started with startStack; the listings context is given to the
+ * query API as the deployment gives it (its query definitions, a sink per projection version opened by name).
+ * Documents are committed with the real sinks directly and watermarks published on the real bus, so no broker
+ * is needed: the topic identity is fixed and the log end is this test's own counter. Checks invariant 3 (DESIGN:
+ * a read carrying token T reflects every event below T, or fails with a retryable error) on each store: the read
+ * waits for the Postgres bus, 503 before the view covers the token and 404 only after; the card fallback and the
+ * gathering view's merge over real stores.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -12,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { partitionForKey } from '@tidemark/kafka';
 import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
-import { listingProjections } from '@tidemark/listings-projections';
+import { listingProjections, listingQueries } from '@tidemark/listings-projections';
 import { createMemcachedSink } from '@tidemark/projection-memcached';
 import { createPostgresSink } from '@tidemark/projection-postgres';
 import { createRedisSink } from '@tidemark/projection-redis';
@@ -25,7 +29,7 @@ import { startStack } from '@tidemark/stack';
 import pino from 'pino';
 import type { RunningQueryApi } from '../src';
 import { startQueryApi } from '../src';
-import { envelope, publishedPayload } from './support/world';
+import { envelope, listingDefinition, publishedPayload } from './support/world';
 
 const logger = pino(
   { level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' },
@@ -42,6 +46,8 @@ describe('query API on Postgres, Redis and Memcached', () => {
   let api: RunningQueryApi | undefined;
   const closers: (() => Promise<void>)[] = [];
   const ends = new Map<number, number>();
+  /** The sinks the query API opened, as `<projection>.v<N>`. */
+  const opened: string[] = [];
   let writers: { detail: Sink<ListingDetail>; stats: Sink<SellerStats>; cards: Sink<ListingCard> };
   let publish: (projection: string, partition: number, offset: number) => Promise<void>;
 
@@ -84,7 +90,10 @@ describe('query API on Postgres, Redis and Memcached', () => {
     return {
       status: response.status,
       headers: response.headers,
-      body: (await response.json()) as { data?: Record<string, unknown>; error?: { code: string } },
+      body: (await response.json()) as {
+        data?: Record<string, unknown>;
+        error?: { code: string; message: string; details?: Record<string, unknown> };
+      },
     };
   }
 
@@ -118,21 +127,38 @@ describe('query API on Postgres, Redis and Memcached', () => {
     }
     publish = (projection, partition, offset) =>
       bus.publish([{ context: 'listings', projection, version: 1, partition, offset }]);
-    const all = listingProjections;
+    // A projection version's sink, opened by the store its definition names (as the deployment does).
+    const openSink = (projection: string, version: number): Sink => {
+      const definition = listingDefinition(projection, version);
+      opened.push(`${projection}.v${version}`);
+      switch (definition.store) {
+        case 'postgres':
+          return createPostgresSink(definition, { connectionString: postgres });
+        case 'redis':
+          return createRedisSink(definition, { url: redis });
+        case 'memcached':
+          return createMemcachedSink(definition, { servers: memcached, partitions: P });
+        default:
+          throw new Error(`no ${definition.store} sink in this test`);
+      }
+    };
     api = await startQueryApi({
       host: '127.0.0.1',
       port: 0,
       apiKeys: [KEY],
-      partitions: P,
-      topicIdentity: IDENTITY,
-      logEnd: async (partition) => ends.get(partition) ?? 0,
+      contexts: [
+        {
+          name: 'listings',
+          partitions: P,
+          topicIdentity: IDENTITY,
+          logEnd: async (partition) => ends.get(partition) ?? 0,
+          queries: listingQueries.list,
+          definition: listingDefinition,
+          sink: openSink,
+        },
+      ],
       control,
       bus,
-      views: {
-        detail: (version) => createPostgresSink(all({ version }).detail, { connectionString: postgres }),
-        sellerStats: (version) => createRedisSink(all({ version }).sellerStats, { url: redis }),
-        cards: (version) => createMemcachedSink(all({ version }).card, { servers: memcached, partitions: P }),
-      },
       waitTimeoutMs: 1500,
       logger,
     });
@@ -170,6 +196,8 @@ describe('query API on Postgres, Redis and Memcached', () => {
     const missing = await get('/v1/listings/int-none', token);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error?.code, 'LISTING_NOT_FOUND');
+    assert.equal(missing.body.error?.message, "listing-detail has no document 'int-none'");
+    assert.deepEqual(missing.body.error?.details, { id: 'int-none' });
   });
 
   test('cards from memcached; after memcached loses them, derived from Postgres', async () => {
@@ -201,7 +229,12 @@ describe('query API on Postgres, Redis and Memcached', () => {
     assert.equal(stats.status, 200);
     assert.equal(stats.body.data?.activeListings, 6);
     assert.deepEqual(stats.body.data?.askingValueCents, { EUR: 2100 });
-    assert.equal((await get('/v1/sellers/int-nobody/stats', token)).status, 404);
+    const nobody = await get('/v1/sellers/int-nobody/stats', token);
+    assert.equal(nobody.status, 404);
+    assert.equal(nobody.body.error?.code, 'SELLER_NOT_FOUND');
+    assert.deepEqual(nobody.body.error?.details, { id: 'int-nobody' });
+    // Each projection version's sink was opened once and reused by every read.
+    assert.deepEqual([...opened].sort(), ['listing-card.v1', 'listing-detail.v1', 'seller-stats.v1']);
   });
 });
 

@@ -1,8 +1,14 @@
 /**
- * The search endpoint against the real search server (@tidemark/search, Elasticsearch API): documents are
- * committed with the real Elasticsearch sink, the watermark is published on the bus as the projector does right
- * after commit, and a search carrying the write's token finds the document.
- * (@tidemark/search is not a declared dependency of this package: build it first, `nx run @tidemark/search:build`.)
+ * The listings search query against the real search server (@tidemark/search, Elasticsearch API), through the
+ * Elasticsearch search view the deployment gives the query API: documents are committed with the real
+ * Elasticsearch sink (the listing search index with its production mappings), the watermark is published on the
+ * bus as the projector does right after commit, and a search carrying the write's token finds the document
+ * (DESIGN invariant 3: a read carrying token T reflects every event below T, or fails with a retryable error).
+ * Also: full text, filters, ranges, sorts, paging and facets as the definition builds them, and the normalised
+ * keyword filters (`city=berlin` finds "Berlin", `country=de` finds "DE", `category=Home` finds "home" and
+ * "Home") on the `<field>.lowercase` multi-fields the mappings declare with `normalizer: 'lowercase'`.
+ * (The search server must accept `normalizer` and `analyzer` in mappings; without them the index cannot be
+ * created and every test here fails in `before`.)
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -11,16 +17,16 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { partitionForKey } from '@tidemark/kafka';
 import type { ListingSearchDocument } from '@tidemark/listings-projections';
-import { createListingSearchProjection } from '@tidemark/listings-projections';
+import { createListingSearchProjection, listingQueries } from '@tidemark/listings-projections';
 import { createElasticsearchSink, type ElasticsearchSink } from '@tidemark/projection-elasticsearch';
 import type { EventEnvelope } from '@tidemark/schemas';
 import { encodeToken, tokenFromPositions } from '@tidemark/schemas';
 import { type SearchServer, startSearchServer } from '@tidemark/search';
 import pino from 'pino';
-import type { ListingSearchResult, RunningQueryApi } from '../src';
-import { createElasticsearchListingSearch, startQueryApi } from '../src';
+import type { RunningQueryApi } from '../src';
+import { createElasticsearchSearchView, startQueryApi } from '../src';
 import { MemoryBus, MemoryControl } from './support/fakes';
-import { envelope, publishedPayload } from './support/world';
+import { envelope, listingDefinition, publishedPayload } from './support/world';
 
 const logger = pino(
   { level: process.env.TIDEMARK_LOG_LEVEL ?? 'warn' },
@@ -30,6 +36,12 @@ const IDENTITY = 'a1b2c3d4e5f60718';
 const P = 3;
 const KEY = { id: 'reader', secret: 'reader-secret-0123456789', scopes: ['queries:read:listings'] };
 const definition = createListingSearchProjection({ version: 1 });
+
+interface SearchData {
+  total: number;
+  hits: { id: string; score: number | null; listing: ListingSearchDocument }[];
+  facets: Record<string, { key: string; count: number }[]>;
+}
 
 describe('search endpoint on the search server', () => {
   let dir = '';
@@ -79,9 +91,9 @@ describe('search endpoint on the search server', () => {
       status: response.status,
       headers: response.headers,
       body: (await response.json()) as {
-        data?: ListingSearchResult;
+        data?: SearchData;
         token?: string;
-        error?: { code: string };
+        error?: { code: string; details?: Record<string, unknown> };
       },
     };
   }
@@ -96,7 +108,15 @@ describe('search endpoint on the search server', () => {
       logger,
     });
     sink = createElasticsearchSink(definition, { node: server.url });
-    await sink.prepare();
+    try {
+      await sink.prepare();
+    } catch (error) {
+      // The listings mappings declare `analyzer: 'standard'` and keyword `normalizer: 'lowercase'` multi-fields.
+      throw new Error(
+        `the search server refused the listing search index (its mappings as the projection declares them): ${String(error)}`,
+        { cause: error },
+      );
+    }
     await control.register({
       context: 'listings',
       name: definition.name,
@@ -108,24 +128,28 @@ describe('search endpoint on the search server', () => {
       host: '127.0.0.1',
       port: 0,
       apiKeys: [KEY],
-      partitions: P,
-      topicIdentity: IDENTITY,
-      logEnd: async (partition) => ends.get(partition) ?? 0,
+      contexts: [
+        {
+          name: 'listings',
+          partitions: P,
+          topicIdentity: IDENTITY,
+          logEnd: async (partition) => ends.get(partition) ?? 0,
+          queries: listingQueries.list,
+          definition: listingDefinition,
+          // The document views are not read here (none is registered, so none is followed either).
+          sink: (projection) => {
+            throw new Error(`${projection} is not read in this test`);
+          },
+          search: (projection, version) =>
+            createElasticsearchSearchView({
+              definition: listingDefinition(projection, version),
+              node,
+              partitions: P,
+            }),
+        },
+      ],
       control,
       bus,
-      views: {
-        // The other views are not read here.
-        detail: () => {
-          throw new Error('not used');
-        },
-        sellerStats: () => {
-          throw new Error('not used');
-        },
-        cards: () => {
-          throw new Error('not used');
-        },
-        search: (version) => createElasticsearchListingSearch({ version, node, partitions: P }),
-      },
       waitTimeoutMs: 3000,
       logger,
     });
@@ -218,6 +242,65 @@ describe('search endpoint on the search server', () => {
       withdrawn.body.data?.hits.map((h) => [h.id, h.listing.status]),
       [['es-2', 'withdrawn']],
     );
+  });
+
+  test('normalised keyword filters: city=berlin, country=de, category=Home match whatever the case', async () => {
+    const { placed, token } = append(
+      envelope('es-5', 1, 'ListingPublished', {
+        ...publishedPayload('n', 100),
+        title: 'Reading lamp',
+        category: 'home',
+        location: { country: 'DE', city: 'Berlin' },
+      }),
+      envelope('es-6', 1, 'ListingPublished', {
+        ...publishedPayload('n', 200),
+        title: 'Oak chair',
+        category: 'Home',
+        location: { country: 'DE', city: 'BERLIN' },
+      }),
+      envelope('es-7', 1, 'ListingPublished', {
+        ...publishedPayload('n', 300),
+        title: 'Garden table',
+        category: 'Home',
+        location: { country: 'FR', city: 'Paris' },
+      }),
+    );
+    await project(placed);
+    const ids = async (query: string) => {
+      const answer = await search(query, token);
+      assert.equal(answer.status, 200, `${query}: ${JSON.stringify(answer.body)}`);
+      return answer.body.data?.hits.map((h) => h.id).sort();
+    };
+    // es-4 (Kids bicycle, Berlin DE, bikes) is still active from the filters test.
+    assert.deepEqual(await ids('city=berlin'), ['es-4', 'es-5', 'es-6']);
+    assert.deepEqual(await ids('city=Berlin'), ['es-4', 'es-5', 'es-6']);
+    assert.deepEqual(await ids('country=de'), ['es-4', 'es-5', 'es-6']);
+    assert.deepEqual(await ids('country=DE'), ['es-4', 'es-5', 'es-6']);
+    assert.deepEqual(await ids('category=Home'), ['es-5', 'es-6', 'es-7']);
+    assert.deepEqual(await ids('category=home'), ['es-5', 'es-6', 'es-7']);
+    assert.deepEqual(await ids('category=HOME&city=berlin&country=De'), ['es-5', 'es-6']);
+    assert.deepEqual(await ids('city=berl'), [], 'a normalised filter is still an exact match');
+    // Facets count the values as written: "home" and "Home" are two buckets.
+    const facets = await search('category=home&sort=price_asc', token);
+    assert.deepEqual(facets.body.data?.facets.category, [
+      { key: 'Home', count: 2 },
+      { key: 'home', count: 1 },
+    ]);
+    assert.deepEqual(
+      facets.body.data?.hits.map((h) => [h.id, h.listing.category, h.listing.city]),
+      [
+        ['es-5', 'home', 'Berlin'],
+        ['es-6', 'Home', 'BERLIN'],
+        ['es-7', 'Home', 'Paris'],
+      ],
+    );
+  });
+
+  test('a misspelt filter is a 400 naming it, never a wider search', async () => {
+    const answer = await search('q=bicycle&categroy=boats');
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error?.code, 'INVALID_QUERY_PARAMETER');
+    assert.deepEqual(answer.body.error?.details, { parameter: 'categroy' });
   });
 
   test('a token the search view never reaches: 503 CONSISTENCY_TIMEOUT', async () => {

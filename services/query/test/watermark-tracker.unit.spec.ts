@@ -1,3 +1,11 @@
+/**
+ * The watermark tracker of one context, in memory (bus, control table and checkpoints as fakes): waiters wake on
+ * the update that covers their token and not before, bounded waits fail with a retryable CONSISTENCY_TIMEOUT
+ * (DESIGN invariant 3: a read carrying token T reflects every event below T, or fails with a retryable error),
+ * and across activations, rollbacks and candidates the watermark reads answer with never goes back (invariant 4:
+ * watermarks a client sees never decrease). The engine builds one tracker per context; the context name filters
+ * the bus updates.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConsistencyToken } from '@tidemark/schemas';

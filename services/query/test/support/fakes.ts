@@ -330,3 +330,15 @@ function copyRoute(route: ProjectionRoute): ProjectionRoute {
 export const flush = async (rounds = 5) => {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };
+
+/**
+ * Resolves once `check` holds (polled every millisecond); fails after `timeoutMs`. For "the read is waiting now"
+ * rather than a timer that guesses when it will be, which a loaded machine outruns.
+ */
+export async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

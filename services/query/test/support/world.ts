@@ -1,28 +1,60 @@
 /**
- * An in-memory listings world for tests: an events log per partition, the three views as memory sinks (per
- * version), a control table and a bus. `project(view)` folds the log into a view and announces the watermark,
- * as a projector would; views lag until told to catch up.
+ * An in-memory listings world for tests: an events log per partition, the three document views as memory sinks
+ * (per version), a control table and a bus, and the listings context as the query API serves it (`context()`:
+ * the listings query definitions over these sinks). `project(view)` folds the log into a view and announces the
+ * watermark, as a projector would; views lag until told to catch up.
  */
 import { partitionForKey } from '@tidemark/kafka';
-import type { ListingCard, ListingDetail, SellerStats } from '@tidemark/listings-projections';
 import {
+  createListingSearchProjection,
   LISTING_CARD_PROJECTION,
   LISTING_DETAIL_PROJECTION,
+  LISTING_SEARCH_PROJECTION,
   listingProjections,
+  listingQueries,
   SELLER_STATS_PROJECTION,
 } from '@tidemark/listings-projections';
-import type { ProjectionDefinition, ProjectionDocument } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
-import type { QueryViews, ViewKind } from '../../src';
+import type { NamedQuery, ProjectionDefinition } from '@tidemark/sdk';
+import type { QueryContext } from '../../src';
 import { MemoryBus, MemoryControl, MemorySink } from './fakes';
 
 export const IDENTITY = '0123456789abcdef';
 export const PARTITIONS = 3;
-const NAMES: Record<ViewKind, string> = {
+export const CONTEXT = 'listings';
+
+/** The listings document views, by the short names tests use. */
+export type ViewKind = 'detail' | 'sellerStats' | 'cards';
+export const VIEW_NAMES: Record<ViewKind, string> = {
   detail: LISTING_DETAIL_PROJECTION,
   sellerStats: SELLER_STATS_PROJECTION,
   cards: LISTING_CARD_PROJECTION,
 };
+const KINDS = Object.keys(VIEW_NAMES) as ViewKind[];
+
+/** A listings query by name (listing, card, sellerStats, search). */
+export function listingQuery(name: string): NamedQuery {
+  const query = listingQueries.list.find((q) => q.name === name);
+  if (!query) throw new Error(`no listings query '${name}'`);
+  return query;
+}
+
+/** A listings projection at a version, as the deployment's code defines it. */
+export function listingDefinition(projection: string, version: number): ProjectionDefinition {
+  const set = listingProjections({ version });
+  switch (projection) {
+    case LISTING_DETAIL_PROJECTION:
+      return set.detail;
+    case SELLER_STATS_PROJECTION:
+      return set.sellerStats;
+    case LISTING_CARD_PROJECTION:
+      return set.card;
+    case LISTING_SEARCH_PROJECTION:
+      return createListingSearchProjection({ version });
+    default:
+      throw new Error(`listings has no projection '${projection}'`);
+  }
+}
 
 let sequence = 0;
 
@@ -62,9 +94,10 @@ export class ListingsWorld {
   readonly control = new MemoryControl();
   readonly log: EventEnvelope[][] = Array.from({ length: PARTITIONS }, () => []);
   readonly sinks = new Map<string, MemorySink>();
+  /** The (projection, version) sinks the query API asked for, in order. */
+  readonly opened: string[] = [];
   /** Per view and version: how far each partition has been projected. */
   private readonly applied = new Map<string, Map<number, number>>();
-  private readonly versions = new Map<number, ReturnType<typeof listingProjections>>();
 
   sink(view: ViewKind, version: number): MemorySink {
     const id = `${view}.v${version}`;
@@ -76,19 +109,32 @@ export class ListingsWorld {
     return sink;
   }
 
-  views(): QueryViews {
+  /**
+   * The listings context over this world's sinks, as the query API takes it: the listings query definitions,
+   * the sink of a projection version by name, the topic identity and the log end. `extra` overrides any part
+   * (e.g. a search view).
+   */
+  context(extra: Partial<QueryContext> = {}): QueryContext {
     return {
-      detail: (v) => this.sink('detail', v) as unknown as MemorySink<ListingDetail>,
-      sellerStats: (v) => this.sink('sellerStats', v) as unknown as MemorySink<SellerStats>,
-      cards: (v) => this.sink('cards', v) as unknown as MemorySink<ListingCard>,
+      name: CONTEXT,
+      partitions: PARTITIONS,
+      topicIdentity: IDENTITY,
+      logEnd: this.logEnd,
+      queries: listingQueries.list,
+      definition: listingDefinition,
+      sink: (projection, version) => {
+        this.opened.push(`${projection}.v${version}`);
+        return this.sink(this.kindOf(projection), version);
+      },
+      ...extra,
     };
   }
 
   async register(version = 1): Promise<void> {
-    for (const view of Object.keys(NAMES) as ViewKind[]) {
+    for (const view of KINDS) {
       await this.control.register({
-        context: 'listings',
-        name: NAMES[view],
+        context: CONTEXT,
+        name: VIEW_NAMES[view],
         version,
         store: this.sink(view, version).store,
       });
@@ -111,7 +157,7 @@ export class ListingsWorld {
 
   /** Folds the log into a view version up to the log end and publishes the watermarks. */
   async project(view: ViewKind, version = 1): Promise<void> {
-    const definition = this.definition(view, version) as ProjectionDefinition<ProjectionDocument>;
+    const definition = listingDefinition(VIEW_NAMES[view], version);
     const sink = this.sink(view, version);
     const id = `${view}.v${version}`;
     const applied = this.applied.get(id) ?? new Map<number, number>();
@@ -133,21 +179,18 @@ export class ListingsWorld {
       await sink.commit(partition, [], log.length);
       applied.set(partition, log.length);
       await this.bus.publish([
-        { context: 'listings', projection: NAMES[view], version, partition, offset: log.length },
+        { context: CONTEXT, projection: VIEW_NAMES[view], version, partition, offset: log.length },
       ]);
     }
   }
 
   async projectAll(version = 1): Promise<void> {
-    for (const view of Object.keys(NAMES) as ViewKind[]) await this.project(view, version);
+    for (const view of KINDS) await this.project(view, version);
   }
 
-  private definition(view: ViewKind, version: number) {
-    let set = this.versions.get(version);
-    if (!set) {
-      set = listingProjections({ version });
-      this.versions.set(version, set);
-    }
-    return view === 'detail' ? set.detail : view === 'cards' ? set.card : set.sellerStats;
+  private kindOf(projection: string): ViewKind {
+    const kind = KINDS.find((k) => VIEW_NAMES[k] === projection);
+    if (!kind) throw new Error(`the in-memory listings world has no sink for '${projection}'`);
+    return kind;
   }
 }
