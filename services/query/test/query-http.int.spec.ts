@@ -319,7 +319,7 @@ describe('query API over HTTP (in-memory stores)', () => {
     assert.equal(ghost.status, 404);
     assert.deepEqual(ghost.body.error, {
       code: 'LISTING_NOT_FOUND',
-      message: "listing-card has no document 'ghost'",
+      message: "listing-detail has no document 'ghost'",
       retryable: false,
       details: { id: 'ghost' },
     });

@@ -42,7 +42,7 @@ export async function readDocument(
   const { view } = query;
   const reached = await reads.reach(view.name, begun);
   const missing = (at: Reached, source: string) =>
-    notFound(query.notFound, `${view.name} has no document '${key}'`, { [query.param]: key }, at, source);
+    notFound(query.notFound, `${at.projection} has no document '${key}'`, { [query.param]: key }, at, source);
 
   if (view.keyScope === 'all') {
     // Every partition may hold a sub-document of the key (a seller's listings are spread over partitions).
