@@ -6,7 +6,6 @@
 import type { Type } from '@nestjs/common';
 import { Controller, Get, Inject, Req, Res, SetMetadata, UseGuards } from '@nestjs/common';
 import type { NamedQuery } from '@tidemark/sdk';
-// biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { QueryEngine } from '../engine';
 import { READ_SCOPE, ReadScopeGuard } from './auth';
 import type { ReadBody } from './read-request';
