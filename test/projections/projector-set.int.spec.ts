@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { ProjectionCatalog, ProjectorSet } from '@tidemark/ops';
 import type { PostgresProjectionControl, ProjectionDefinition } from '@tidemark/projection-runtime';
 import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
-import type { CounterDoc, Harness } from './runtime-harness.spec';
+import type { CounterDoc, Harness } from '../support/runtime-harness';
 import {
   counterProjection,
   diffView,
@@ -18,7 +18,7 @@ import {
   postgresSink,
   registry,
   startHarness,
-} from './runtime-harness.spec';
+} from '../support/runtime-harness';
 
 const CONTEXT = 'pset';
 
