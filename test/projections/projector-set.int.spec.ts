@@ -11,7 +11,7 @@ import { createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import { CommandRegistry } from '@tidemark/schemas';
 import type { ContextDefinition } from '@tidemark/sdk';
 import { defineDeployment } from '@tidemark/sdk';
-import type { CounterDoc, Harness } from './runtime-harness.spec';
+import type { CounterDoc, Harness } from '../support/runtime-harness';
 import {
   counterProjection,
   diffView,
@@ -21,7 +21,7 @@ import {
   postgresSink,
   registry,
   startHarness,
-} from './runtime-harness.spec';
+} from '../support/runtime-harness';
 
 const CONTEXT = 'pset';
 

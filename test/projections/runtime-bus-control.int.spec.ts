@@ -7,8 +7,8 @@ import {
   WATERMARK_CHANNEL,
 } from '@tidemark/projection-runtime';
 import pg from 'pg';
-import type { Harness } from './runtime-harness.spec';
-import { eventually, startHarness } from './runtime-harness.spec';
+import type { Harness } from '../support/runtime-harness';
+import { eventually, startHarness } from '../support/runtime-harness';
 
 let h: Harness;
 

@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { PostgresProjectionControl, ProjectionRoute } from '@tidemark/projection-runtime';
 import { ControlConflictError, createPostgresProjectionControl } from '@tidemark/projection-runtime';
 import pg from 'pg';
-import type { Harness } from './runtime-harness.spec';
-import { eventually, startHarness } from './runtime-harness.spec';
+import type { Harness } from '../support/runtime-harness';
+import { eventually, startHarness } from '../support/runtime-harness';
 
 let h: Harness;
 const controls: PostgresProjectionControl[] = [];

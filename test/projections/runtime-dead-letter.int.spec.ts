@@ -12,7 +12,7 @@ import {
   replayDeadLetters,
 } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
-import type { CounterDoc, Harness } from './runtime-harness.spec';
+import type { CounterDoc, Harness } from '../support/runtime-harness';
 import {
   counterProjection,
   diffView,
@@ -22,7 +22,7 @@ import {
   postgresSink,
   registry,
   startHarness,
-} from './runtime-harness.spec';
+} from '../support/runtime-harness';
 
 const CLI = resolve(__dirname, '../../../services/ops/bin/tidemark.js');
 

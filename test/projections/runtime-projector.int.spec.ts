@@ -5,7 +5,7 @@ import type { ProjectionDefinition, Sink, WatermarkUpdate } from '@tidemark/proj
 import { createPostgresWatermarkBus, Projector, projectionGroupId } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
 import { Registry } from 'prom-client';
-import type { CounterDoc, Harness } from './runtime-harness.spec';
+import type { CounterDoc, Harness } from '../support/runtime-harness';
 import {
   counterProjection,
   diffView,
@@ -16,7 +16,7 @@ import {
   postgresSink,
   registry,
   startHarness,
-} from './runtime-harness.spec';
+} from '../support/runtime-harness';
 
 let h: Harness;
 const closers: (() => Promise<void>)[] = [];

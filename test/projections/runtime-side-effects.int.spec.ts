@@ -20,8 +20,8 @@ import {
 } from '@tidemark/projection-runtime';
 import type { EventEnvelope } from '@tidemark/schemas';
 import type { Producer } from 'kafkajs';
-import type { Harness } from './runtime-harness.spec';
-import { eventually, PARTITIONS, startHarness } from './runtime-harness.spec';
+import type { Harness } from '../support/runtime-harness';
+import { eventually, PARTITIONS, startHarness } from '../support/runtime-harness';
 
 const CONTEXT = 'listings';
 const TOPIC = `${CONTEXT}.events`;

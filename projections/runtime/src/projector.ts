@@ -4,38 +4,44 @@
  * with the partition's checkpoint in one sink commit, then announces the new watermark.
  *
  * Positions come from the sink, not from Kafka: the sink's checkpoint is the next offset to apply. Kafka's
- * committed offsets are only a hint (and what lag tools read). Each batch is checked against the checkpoint
- * using the offset kafkajs fetched from: a batch that does not contain the checkpoint (a fresh group on an old
- * sink, a reset sink, or a batch fetched before a seek took effect) is dropped and the consumer is sought to
- * the checkpoint, so a kafkajs seek race can only cost a refetch, never skip or repeat an event.
+ * committed offsets are only a hint (and what lag tools read). Each batch is reconciled with the checkpoint
+ * (checkpoint-reconciliation.ts) before anything of it is applied.
+ *
+ * This file is the consumer loop and the lifecycle (clients, group membership, partition state per generation,
+ * locks and timers). Beside it, one concept each: checkpoint-reconciliation.ts (what to do with a fetched batch),
+ * event-decoder.ts (records to envelopes), fold.ts (the pure fold), partition-documents.ts (sink loads and
+ * commits), dead-letter-handler.ts (the dead-letter policy), side-effect-recorder.ts (the outbox, while active),
+ * projector-progress.ts (watermarks, lag, halts) and projector-metrics.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { ReadRecord } from '@tidemark/kafka';
-import { createKafka, GENESIS_EVENT_TYPE, PartitionReader, runSupervised } from '@tidemark/kafka';
-import type { EventRegistry } from '@tidemark/schemas';
-import { EventEnvelope } from '@tidemark/schemas';
+import { createKafka, PartitionReader, runSupervised } from '@tidemark/kafka';
+import type { EventEnvelope, EventRegistry } from '@tidemark/schemas';
 import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { reconcileCheckpoint } from './checkpoint-reconciliation';
 import type {
-  DocumentWrite,
-  Lookup,
-  PositionedSideEffect,
   ProjectionControl,
   ProjectionDefinition,
   ProjectionDocument,
   ProjectionVersionState,
   SideEffectOutbox,
   Sink,
-  StoredDocument,
   WatermarkBus,
 } from './contracts';
 import { projectionGroupId } from './contracts';
-import type { DeadLetterRecord, ReplayResultRecord } from './dead-letters';
-import { deadLetterTopic, ensureDeadLetterTopic, ParkedState, readDeadLetterPartition } from './dead-letters';
-import type { FoldRecord, ParkedEvent } from './fold';
-import { foldBatch, replayParked } from './fold';
+import { DeadLetterHandler } from './dead-letter-handler';
+import { deadLetterTopic, ensureDeadLetterTopic, ParkedState } from './dead-letters';
+import { EventDecoder, typeHeader } from './event-decoder';
+import type { FoldRecord } from './fold';
+import { foldBatch } from './fold';
+import { PartitionDocuments } from './partition-documents';
+import { PartitionLocks } from './partition-locks';
+import type { PartitionState } from './partition-state';
+import type { ProjectorMetrics } from './projector-metrics';
+import { createProjectorMetrics, partitionLabels } from './projector-metrics';
+import { ProjectorProgress } from './projector-progress';
+import { SideEffectRecorder } from './side-effect-recorder';
 
 export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocument> {
   brokers: string[];
@@ -83,39 +89,6 @@ export interface ProjectorOptions<D extends ProjectionDocument = ProjectionDocum
   pipelined?: boolean;
 }
 
-/** How often a partition's Kafka offset (a hint; the sink's checkpoint is the authority) is committed at most. */
-const OFFSET_HINT_INTERVAL_MS = 5_000;
-
-interface PartitionState<D extends ProjectionDocument> {
-  generation: number;
-  /** Next offset to apply: the sink's checkpoint as this projector last read or wrote it. */
-  checkpoint: number;
-  /** kafkajs's fetch position is known to follow ours (we processed or sought in this generation). */
-  continuous: boolean;
-  /** A seek we asked for and have not seen a batch from yet. */
-  sought: number | null;
-  parked: ParkedState;
-  /** Next dead-letter partition offset to read. */
-  deadLetterTail: number;
-  /**
-   * Documents this projector wrote to the partition in this generation. It is the partition's only writer
-   * meanwhile, so they equal the store's and need no load (a catch-up touches each aggregate several times;
-   * a live event usually follows a recent one). Bounded; dropped with the generation or after a failed commit.
-   */
-  written: Map<string, StoredDocument<D>>;
-  /**
-   * Side effects: the outbox's progress of the partition as last read or written by this projector (the outbox
-   * only moves it forward, so the real one is at least this); null until loaded while active.
-   */
-  effectsProgress: number | null;
-  /**
-   * The progress this projector last wrote to (or read from) the outbox. A chunk without effects moves only
-   * effectsProgress (saving a Postgres round trip per chunk); the periodic check writes it. A lagging stored
-   * progress only makes the next catch-up re-read more of the log: its effects are recorded already and ignored.
-   */
-  effectsPersisted: number;
-}
-
 export interface PartitionStatus {
   partition: number;
   watermark: number;
@@ -126,155 +99,8 @@ export interface PartitionStatus {
   parkedKeys: number;
 }
 
-interface Metrics {
-  lag: Gauge<'context' | 'projection' | 'version' | 'partition'>;
-  watermark: Gauge<'context' | 'projection' | 'version' | 'partition'>;
-  applied: Counter<'context' | 'projection' | 'version' | 'partition'>;
-  batches: Counter<'context' | 'projection' | 'version' | 'partition'>;
-  batchSeconds: Histogram<'context' | 'projection' | 'version' | 'partition'>;
-  commitFailures: Counter<'context' | 'projection' | 'version' | 'partition'>;
-  deadLetters: Counter<'context' | 'projection' | 'version' | 'partition'>;
-  halted: Gauge<'context' | 'projection' | 'version' | 'partition'>;
-}
-
-/** Metrics are shared by the projectors of one registry (several versions run side by side). */
-function sharedMetric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-function createMetrics(registry: Registry): Metrics {
-  const labelNames = ['context', 'projection', 'version', 'partition'] as const;
-  return {
-    lag: sharedMetric(
-      registry,
-      'tidemark_projection_lag_events',
-      () =>
-        new Gauge({
-          name: 'tidemark_projection_lag_events',
-          help: 'Log end offset minus the watermark, per partition (grows while a partition is halted)',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    watermark: sharedMetric(
-      registry,
-      'tidemark_projection_watermark',
-      () =>
-        new Gauge({
-          name: 'tidemark_projection_watermark',
-          help: 'Next offset not applied, per partition',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    applied: sharedMetric(
-      registry,
-      'tidemark_projection_events_applied_total',
-      () =>
-        new Counter({
-          name: 'tidemark_projection_events_applied_total',
-          help: 'Events applied to the view',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    batches: sharedMetric(
-      registry,
-      'tidemark_projection_batches_total',
-      () =>
-        new Counter({
-          name: 'tidemark_projection_batches_total',
-          help: 'Sink commits (one per chunk of a fetched batch)',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    batchSeconds: sharedMetric(
-      registry,
-      'tidemark_projection_batch_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'tidemark_projection_batch_duration_seconds',
-          help: 'Decode, load, fold, commit and publish of one chunk',
-          labelNames,
-          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-          registers: [registry],
-        }),
-    ),
-    commitFailures: sharedMetric(
-      registry,
-      'tidemark_projection_commit_failures_total',
-      () =>
-        new Counter({
-          name: 'tidemark_projection_commit_failures_total',
-          help: 'Pipelined store commits that failed (the partition resumes from the sink checkpoint)',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    deadLetters: sharedMetric(
-      registry,
-      'tidemark_projection_dead_letters_total',
-      () =>
-        new Counter({
-          name: 'tidemark_projection_dead_letters_total',
-          help: 'Events (or parts of events, per key) dead-lettered',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-    halted: sharedMetric(
-      registry,
-      'tidemark_projection_partition_halted',
-      () =>
-        new Gauge({
-          name: 'tidemark_projection_partition_halted',
-          help: '1 while a partition is halted by a poison event (stop policy)',
-          labelNames,
-          registers: [registry],
-        }),
-    ),
-  };
-}
-
-/** A dead letter's copy of the event: the parsed JSON when it decoded, else its text as it was in the log. */
-function recordedEvent(value: Buffer | null | undefined, decoded: boolean): unknown {
-  if (!value) return null;
-  const text = value.toString('utf8');
-  return decoded ? (JSON.parse(text) as unknown) : text;
-}
-
-function looksLikeEnvelope(value: unknown): value is EventEnvelope {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  const aggregate = v.aggregate as Record<string, unknown> | null | undefined;
-  return (
-    typeof v.id === 'string' &&
-    typeof v.type === 'string' &&
-    v.type.length > 0 &&
-    Number.isInteger(v.schemaVersion) &&
-    (v.schemaVersion as number) > 0 &&
-    typeof aggregate === 'object' &&
-    aggregate !== null &&
-    typeof aggregate.type === 'string' &&
-    typeof aggregate.id === 'string' &&
-    aggregate.id.length > 0 &&
-    Number.isInteger(v.version) &&
-    (v.version as number) > 0 &&
-    typeof v.commandId === 'string' &&
-    typeof v.correlationId === 'string' &&
-    typeof v.causationId === 'string' &&
-    typeof v.occurredAt === 'string' &&
-    'payload' in v
-  );
-}
-
-function headerString(message: KafkaMessage, name: string): string | undefined {
-  const value = message.headers?.[name];
-  if (value === undefined || value === null) return undefined;
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
+/** How often a partition's Kafka offset (a hint; the sink's checkpoint is the authority) is committed at most. */
+const OFFSET_HINT_INTERVAL_MS = 5_000;
 
 export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   readonly registry: Registry;
@@ -283,25 +109,21 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
   readonly deadLetterTopic: string;
   readonly definition: ProjectionDefinition<D>;
   private readonly sink: Sink<D>;
-  private readonly eventTypes: Set<string>;
-  private readonly metrics: Metrics;
+  private readonly decoder: EventDecoder;
+  private readonly metrics: ProjectorMetrics;
   private readonly states = new Map<number, PartitionState<D>>();
   private readonly hintCommittedAt = new Map<number, number>();
-  private readonly locks = new Map<number, Promise<unknown>>();
-  private readonly watermarks = new Map<number, number>();
-  private readonly logEnds = new Map<number, number>();
-  private readonly halted = new Map<number, { offset: number; error: string }>();
-  private readonly emitter = new EventEmitter();
+  private readonly locks = new PartitionLocks();
+  /** Watermarks, log ends, lag and halts: for status(), waiters and the gauges. */
+  private readonly progress: ProjectorProgress;
   private owned = new Set<number>();
   private generation = 0;
   private stopped = false;
   private timers: NodeJS.Timeout[] = [];
-  /** Side effects are recorded (the definition has effects and an outbox is given). */
-  private readonly effectsEnabled: boolean;
-  /** This version is the active one, as last read from the control table. */
-  private active = false;
-  private activeRefresh: Promise<void> = Promise.resolve();
-  private unsubscribeControl: (() => Promise<void>) | null = null;
+  /** The dead-letter policy's writer and replayer (with the `dead-letter` policy only). */
+  private readonly deadLetters: DeadLetterHandler<D> | null;
+  /** Records side effects (only when the definition has effects and an outbox is given). */
+  private readonly effects: SideEffectRecorder<D> | null;
 
   private constructor(
     private readonly options: ProjectorOptions<D>,
@@ -317,11 +139,35 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     this.groupId = projectionGroupId(options.definition);
     this.topic = `${options.definition.context}.events`;
     this.deadLetterTopic = deadLetterTopic(options.definition);
-    this.eventTypes = new Set(options.definition.eventTypes);
+    this.decoder = new EventDecoder(options.events, options.definition.eventTypes);
     this.registry = options.metrics ?? new Registry();
-    this.metrics = createMetrics(this.registry);
-    this.emitter.setMaxListeners(0);
-    this.effectsEnabled = Boolean(options.definition.effects && options.outbox);
+    this.metrics = createProjectorMetrics(this.registry);
+    this.progress = new ProjectorProgress(this.definition, this.metrics);
+    this.deadLetters = producer
+      ? new DeadLetterHandler({
+          definition: this.definition,
+          topic: this.deadLetterTopic,
+          producer,
+          reader,
+          decoder: this.decoder,
+          bus: options.bus,
+          metrics: this.metrics,
+          logger,
+        })
+      : null;
+    const { outbox, control } = options;
+    this.effects =
+      options.definition.effects && outbox && control
+        ? new SideEffectRecorder({
+            definition: this.definition,
+            outbox,
+            control,
+            reader,
+            topic: this.topic,
+            decoder: this.decoder,
+            logger,
+          })
+        : null;
   }
 
   static async start<D extends ProjectionDocument>(options: ProjectorOptions<D>): Promise<Projector<D>> {
@@ -390,10 +236,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const reader = PartitionReader.create(options.brokers, `tidemark-projector-${instanceId}-reader`);
     const projector = new Projector(options, admin, consumer, producer, reader, partitionCount, logger);
     for (const [partition, checkpoint] of await options.sink.checkpoints()) {
-      projector.setWatermark(partition, checkpoint);
+      projector.progress.setWatermark(partition, checkpoint);
     }
     try {
-      await projector.watchActive();
+      await projector.effects?.watch(() => projector.onActivated());
     } catch (error) {
       await producer?.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -409,16 +255,8 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     return this.options.pipelined ?? true;
   }
 
-  private get labels() {
-    return {
-      context: this.definition.context,
-      projection: this.definition.name,
-      version: String(this.definition.version),
-    };
-  }
-
   private partitionLabels(partition: number) {
-    return { ...this.labels, partition: String(partition) };
+    return partitionLabels(this.definition, partition);
   }
 
   private async run(): Promise<void> {
@@ -427,12 +265,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         this.generation++;
         const assigned = event.payload.memberAssignment[this.topic] ?? [];
         this.owned = new Set(assigned);
-        for (const partition of [...this.halted.keys()]) {
-          if (!this.owned.has(partition)) this.setHalted(partition, null);
+        for (const partition of this.progress.haltedPartitions()) {
+          if (!this.owned.has(partition)) this.progress.setHalted(partition, null);
         }
         this.logger.info({ generation: this.generation, assigned }, 'partitions assigned');
         // A previous owner may have applied events while this version was not yet known to be active.
-        if (this.effectsEnabled && this.active) this.catchUpEffectsOfOwned();
+        if (this.effects?.active) this.catchUpEffectsOfOwned();
         resolve();
       });
     });
@@ -449,12 +287,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       { logger: this.logger, isClosed: () => this.stopped },
     );
     await joined;
-    if (this.producer) {
+    if (this.deadLetters) {
       const interval = this.options.deadLetter?.pollIntervalMs ?? 1000;
       this.timers.push(setInterval(() => void this.pollDeadLetters(), interval));
     }
     this.timers.push(setInterval(() => void this.refreshHaltedLogEnds(), this.options.lagRefreshMs ?? 5000));
-    if (this.effectsEnabled) {
+    if (this.effects) {
       // A catch-up that failed (Postgres briefly away) is retried even if no new events arrive.
       this.timers.push(
         setInterval(() => {
@@ -465,44 +303,16 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
   }
 
-  /** Reads whether this version is active now, and follows every control change from here on. */
-  private async watchActive(): Promise<void> {
-    const control = this.options.control;
-    if (!this.effectsEnabled || !control) return;
-    // Subscribe first, so that no switch between the read and the subscription goes unnoticed.
-    this.unsubscribeControl = await control.subscribe(() => {
-      this.activeRefresh = this.activeRefresh.then(() => this.refreshActive());
-    });
-    await this.refreshActive(true);
-  }
-
-  private async refreshActive(throwOnError = false): Promise<void> {
-    if (this.stopped || !this.options.control) return;
-    let active: boolean;
-    try {
-      const version = await this.options.control.activeVersion(this.definition.context, this.definition.name);
-      active = version === this.definition.version;
-    } catch (error) {
-      if (throwOnError) throw error;
-      // Stay as we were: the control listener calls again after a reconnect.
-      this.logger.warn({ err: error }, 'active version not read; side-effect state unchanged');
-      return;
-    }
-    if (active === this.active) return;
-    this.active = active;
-    this.logger.info(
-      { active },
-      active ? 'version is active: recording side effects' : 'version is no longer active',
-    );
-    if (!active) return;
-    // Another version moved the outbox's progress meanwhile: reload it, then record what we applied beyond it.
+  /** This version became the active one: the outbox's progress moved meanwhile, so reload it and catch up. */
+  private onActivated(): void {
     for (const state of this.states.values()) state.effectsProgress = null;
     this.catchUpEffectsOfOwned();
   }
 
   /** For each owned partition, under its lock: records the effects this version applied and nobody recorded. */
   private catchUpEffectsOfOwned(): void {
-    if (!this.effectsEnabled || !this.active || this.stopped) return;
+    const effects = this.effects;
+    if (!effects?.active || this.stopped) return;
     for (const partition of this.owned) {
       const known = this.states.get(partition);
       if (
@@ -513,85 +323,51 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       ) {
         continue;
       }
-      void this.withLock(partition, async () => {
-        if (this.stopped || !this.active || !this.owned.has(partition)) return;
-        await this.catchUpEffects(partition, await this.stateOf(partition));
-      }).catch((error: unknown) =>
-        this.logger.warn({ err: error, partition }, 'side-effect catch-up failed; retrying later'),
-      );
+      void this.locks
+        .run(partition, async () => {
+          if (this.stopped || !effects.active || !this.owned.has(partition)) return;
+          await effects.catchUp(partition, await this.stateOf(partition));
+        })
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, partition }, 'side-effect catch-up failed; retrying later'),
+        );
     }
   }
 
-  /**
-   * Records the effects of the partition's events in [outbox progress, checkpoint), read back from the log:
-   * events this version applied while another version was active (or before it knew it was active). Runs under
-   * the partition lock, so it never interleaves with a chunk commit.
-   */
-  private async catchUpEffects(partition: number, state: PartitionState<D>): Promise<void> {
-    const outbox = this.options.outbox;
-    if (!outbox || !this.active) return;
-    if (state.effectsProgress === null) {
-      const progress = await outbox.progress(this.definition.context, this.definition.name);
-      state.effectsProgress = progress.get(partition) ?? 0;
-      state.effectsPersisted = state.effectsProgress;
-    }
-    const from = state.effectsProgress;
-    const to = state.checkpoint;
-    if (from >= to) return;
-    let recorded = 0;
-    await this.reader.read(this.topic, partition, from, to, async (batch) => {
-      const effects: PositionedSideEffect[] = [];
-      for (const record of batch) {
-        const event = this.decodeForEffects(record);
-        if (event) effects.push(...this.effectsOf(partition, record.offset, event));
-      }
-      const last = batch.at(-1)?.offset;
-      if (last === undefined) return;
-      recorded += await outbox.record(this.definition, partition, effects, last + 1);
-      state.effectsProgress = Math.max(state.effectsProgress ?? 0, last + 1);
-      state.effectsPersisted = Math.max(state.effectsPersisted, last + 1);
-    });
-    recorded += await outbox.record(this.definition, partition, [], to);
-    state.effectsProgress = Math.max(state.effectsProgress ?? 0, to);
-    state.effectsPersisted = Math.max(state.effectsPersisted, to);
-    this.logger.info({ partition, from, to, recorded }, 'side effects of earlier events recorded');
-  }
-
-  /** An event read back from the log, decoded as the consumer path does; null when it has no effects. */
-  private decodeForEffects(record: ReadRecord): EventEnvelope | null {
-    const headerType = record.headers.type;
-    if (headerType === GENESIS_EVENT_TYPE) return null;
-    if (headerType !== undefined && !this.eventTypes.has(headerType)) return null;
-    try {
-      const envelope = this.decodeValue(record.value);
-      return this.eventTypes.has(envelope.type) ? envelope : null;
-    } catch {
-      return null; // undecodable: no effects (the fold dead-letters or halts on it)
+  /** Writes the outbox progress that chunks without effects moved only in memory. */
+  private async flushEffectsProgress(): Promise<void> {
+    const effects = this.effects;
+    if (!effects) return;
+    for (const [partition, state] of this.states) {
+      const progress = state.effectsProgress;
+      if (progress === null || progress <= state.effectsPersisted) continue;
+      await this.locks
+        .run(partition, () => effects.persistProgress(partition, state, progress))
+        .catch((error: unknown) =>
+          this.logger.debug({ err: error, partition }, 'side-effect progress not written; retrying later'),
+        );
     }
   }
 
-  /** The definition's effects of one event; a throwing `effects` loses that event's effects, loudly. */
-  private effectsOf(partition: number, offset: number, event: EventEnvelope): PositionedSideEffect[] {
-    const effects = this.definition.effects;
-    if (!effects) return [];
-    try {
-      return effects(event).map((effect) => ({ partition, offset, effect }));
-    } catch (error) {
-      this.logger.error({ err: error, partition, offset, type: event.type }, 'effects of an event failed');
-      return [];
+  /** Follows each owned partition's dead-letter log and performs the replays requested there. */
+  private async pollDeadLetters(): Promise<void> {
+    const deadLetters = this.deadLetters;
+    if (!deadLetters) return;
+    for (const partition of this.owned) {
+      if (this.stopped) return;
+      await this.locks
+        .run(partition, async () => {
+          if (this.stopped || !this.owned.has(partition)) return;
+          const state = await this.stateOf(partition);
+          await deadLetters.sync(partition, state);
+          while (state.parked.requests.length > 0 && !this.stopped) {
+            await deadLetters.replay(partition, state);
+          }
+        })
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, partition }, 'dead-letter poll failed; retrying later'),
+        );
     }
-  }
-
-  /** Runs `task` after every earlier task of the partition (batches and replays never interleave). */
-  private withLock<T>(partition: number, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(partition) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    const settled = next.catch(() => undefined);
-    this.locks.set(partition, settled);
-    void settled.then(() => {
-      if (this.locks.get(partition) === settled) this.locks.delete(partition);
-    });
-    return next;
   }
 
   /** The partition's state for the current generation: reloaded from the sink and dead-letter log on takeover. */
@@ -607,14 +383,18 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       continuous: false,
       sought: null,
       parked: new ParkedState(),
-      written: new Map(),
+      documents: new PartitionDocuments(
+        this.sink,
+        partition,
+        this.options.writtenDocumentsPerPartition ?? 20_000,
+      ),
       deadLetterTail: 0,
       effectsProgress: null,
       effectsPersisted: 0,
     };
-    if (this.producer) await this.syncDeadLetters(partition, state);
+    if (this.deadLetters) await this.deadLetters.sync(partition, state);
     this.states.set(partition, state);
-    this.setWatermark(partition, checkpoint);
+    this.progress.setWatermark(partition, checkpoint);
     this.logger.info(
       { partition, generation, checkpoint, parkedKeys: state.parked.parkedKeys().size },
       'partition state loaded from the sink',
@@ -632,7 +412,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
       this.options.heartbeatIntervalMs ?? 1_000,
     );
     try {
-      await this.withLock(batch.partition, () => this.processBatch(payload));
+      await this.locks.run(batch.partition, () => this.processBatch(payload));
     } finally {
       clearInterval(keepAlive);
     }
@@ -646,51 +426,51 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    if (this.stopped || isStale() || this.halted.has(partition)) return;
+    if (this.stopped || isStale() || this.progress.isHalted(partition)) return;
     const state = await this.stateOf(partition);
-    this.setLogEnd(partition, Number(batch.highWatermark));
+    this.progress.setLogEnd(partition, Number(batch.highWatermark));
     const last = Number(batch.lastOffset());
     // kafkajs keeps the offset it fetched from on the batch (not in its typings).
     const fetchedOffset = Number(
       (batch as Batch & { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? last,
     );
-    if (state.sought !== null && fetchedOffset === state.sought) state.sought = null;
+    const messages = batch.messages;
     const expected = state.checkpoint;
-    const containsCheckpoint = fetchedOffset <= expected && expected <= last + 1;
-    // Ahead of the checkpoint is fine only while kafkajs's position is ours: then the skipped offsets were
-    // control records or aborted data kafkajs resolved by itself.
-    const benignGap = fetchedOffset > expected && state.continuous && state.sought === null;
-    if (!containsCheckpoint && !benignGap) {
-      if (state.sought !== expected || !isStale()) {
+    const decision = reconcileCheckpoint(
+      { fetchedOffset, lastOffset: last, messages, seekPending: isStale() },
+      { checkpoint: expected, continuous: state.continuous, sought: state.sought },
+    );
+    state.continuous = decision.continuous;
+    state.sought = decision.sought;
+    let committed = expected;
+    switch (decision.kind) {
+      case 'await-seek':
+        return;
+      case 'seek':
         this.logger.info(
           { partition, fetchedOffset, checkpoint: expected },
           'seeking to the sink checkpoint',
         );
-        state.sought = expected;
-        state.continuous = true;
-        this.consumer.seek({ topic: this.topic, partition, offset: String(expected) });
-      }
-      return;
-    }
-    state.continuous = true;
-    const messages = batch.messages;
-    let start = 0;
-    while (start < messages.length && Number(messages[start]?.offset) < expected) start++;
-    const max = this.options.maxBatchEvents ?? 20_000;
-    let committed = expected;
-    if (start >= messages.length) {
-      // Nothing to apply (control records only past the checkpoint): still move the checkpoint.
-      if (last + 1 > expected) committed = await this.processChunk(partition, state, [], last + 1);
-    } else {
-      for (let from = start; from < messages.length; from += max) {
-        if (isStale()) break;
-        const chunk = messages.slice(from, from + max);
-        const isLast = from + max >= messages.length;
-        const checkpoint = isLast ? last + 1 : Number(chunk.at(-1)?.offset) + 1;
-        // Only a batch's last chunk is pipelined: earlier chunks' commits come before it anyway.
-        committed = await this.processChunk(partition, state, chunk, checkpoint, isLast && this.pipelined);
-        if (this.halted.has(partition)) break;
-        await heartbeat();
+        this.consumer.seek({ topic: this.topic, partition, offset: String(decision.offset) });
+        return;
+      case 'up-to-date':
+        return;
+      case 'advance-only':
+        committed = await this.processChunk(partition, state, [], decision.to);
+        break;
+      case 'apply': {
+        const max = this.options.maxBatchEvents ?? 20_000;
+        for (let from = decision.fromIndex; from < messages.length; from += max) {
+          if (isStale()) break;
+          const chunk = messages.slice(from, from + max);
+          const isLast = from + max >= messages.length;
+          const checkpoint = isLast ? decision.to : Number(chunk.at(-1)?.offset) + 1;
+          // Only a batch's last chunk is pipelined: earlier chunks' commits come before it anyway.
+          committed = await this.processChunk(partition, state, chunk, checkpoint, isLast && this.pipelined);
+          if (this.progress.isHalted(partition)) break;
+          await heartbeat();
+        }
+        break;
       }
     }
     if (committed > expected) {
@@ -708,19 +488,6 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
   }
 
-  private decodeValue(value: Buffer | null): EventEnvelope {
-    if (!value) throw new Error('record has no value');
-    const raw = JSON.parse(value.toString('utf8')) as unknown;
-    // zod on every envelope costs more than the JSON parse while catching up; a structural check covers what
-    // the fold relies on, and zod runs (for its precise error) only when that check fails. The parsed object is
-    // this call's own, so it becomes the envelope without a copy (a dead letter re-reads the record's bytes).
-    const envelope = looksLikeEnvelope(raw) ? raw : EventEnvelope.parse(raw);
-    envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
-    // The payload is now in the latest schema version; the envelope says so, for the projection.
-    envelope.schemaVersion = this.options.events.latestVersion(envelope.type);
-    return envelope;
-  }
-
   /** Folds one chunk and commits it with `checkpoint`; returns the checkpoint reached. */
   private async processChunk(
     partition: number,
@@ -735,69 +502,37 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     // decoded events are looked up in `messages` only when there are dead letters).
     const undecodable = new Map<number, Buffer | null>();
     const keys = new Set<string>();
+    const decoder = this.decoder;
     for (const message of messages) {
-      const headerType = headerString(message, 'type');
-      if (headerType === GENESIS_EVENT_TYPE) continue;
-      if (headerType !== undefined && !this.eventTypes.has(headerType)) continue;
-      const offset = Number(message.offset);
+      const headerType = typeHeader(message);
+      let envelope: EventEnvelope | null;
       try {
-        const envelope = this.decodeValue(message.value);
-        if (!this.eventTypes.has(envelope.type)) continue;
-        records.push({ offset, type: envelope.type, event: envelope });
-        try {
-          for (const key of this.definition.keys(envelope)) keys.add(key);
-        } catch {
-          // foldBatch reports it as a poison event.
-        }
+        envelope = decoder.decodeRecord(headerType, message.value);
       } catch (error) {
+        const offset = Number(message.offset);
         records.push({
           offset,
           type: headerType ?? 'unknown',
           error: error instanceof Error ? error : new Error(String(error)),
         });
         undecodable.set(offset, message.value);
+        continue;
+      }
+      if (envelope === null) continue; // not handled by this projection (still moves the checkpoint)
+      records.push({ offset: Number(message.offset), type: envelope.type, event: envelope });
+      try {
+        for (const key of this.definition.keys(envelope)) keys.add(key);
+      } catch {
+        // foldBatch reports it as a poison event.
       }
     }
     const decoded = process.hrtime.bigint();
-    const loaded = await this.loadDocuments(partition, state, keys);
+    const loaded = await state.documents.load(keys);
     const loadedAt = process.hrtime.bigint();
     const result = foldBatch(this.definition, records, loaded, state.parked.parkedKeys());
     const folded = process.hrtime.bigint();
-    const labels = this.partitionLabels(partition);
-    if (result.deadLetters.length > 0 && this.producer) {
-      const at = new Date().toISOString();
-      const logged = new Map(messages.map((m) => [Number(m.offset), m.value]));
-      await this.producer.send({
-        topic: this.deadLetterTopic,
-        acks: -1,
-        messages: result.deadLetters.map((d) => {
-          const record: DeadLetterRecord = {
-            kind: 'dead-letter',
-            partition,
-            offset: d.offset,
-            type: d.type,
-            keys: d.keys,
-            error: d.error,
-            ...(d.parkedBehind !== undefined ? { parkedBehind: d.parkedBehind } : {}),
-            at,
-            event: undecodable.has(d.offset)
-              ? recordedEvent(undecodable.get(d.offset), false)
-              : recordedEvent(logged.get(d.offset), true),
-          };
-          return { partition, key: `${partition}:${d.offset}`, value: JSON.stringify(record) };
-        }),
-      });
-      // Read them back in log order (with anything else appended meanwhile) to update the parked keys.
-      await this.syncDeadLetters(partition, state);
-      this.metrics.deadLetters.inc(labels, result.deadLetters.length);
-      for (const d of result.deadLetters) {
-        const log = d.parkedBehind === undefined ? this.logger.error : this.logger.warn;
-        log.call(
-          this.logger,
-          { partition, offset: d.offset, type: d.type, keys: d.keys, error: d.error },
-          d.parkedBehind === undefined ? 'event dead-lettered' : 'event parked behind a dead letter',
-        );
-      }
+    if (result.deadLetters.length > 0 && this.deadLetters) {
+      await this.deadLetters.write(partition, state, result.deadLetters, messages, undecodable);
     }
     const reached = result.halt ? result.halt.offset : checkpoint;
     const finish = () =>
@@ -815,7 +550,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     // partition overtakes it), and kafkajs fetches and decodes the next batches meanwhile instead of waiting for
     // Postgres. The watermark moves only once the commit is durable. A failed commit drops the partition's state:
     // the next batch reloads the checkpoint from the sink and seeks back to it.
-    void this.withLock(partition, async () => {
+    void this.locks.run(partition, async () => {
       if (this.states.get(partition) !== state) return; // a newer generation reloaded the state meanwhile
       try {
         await finish();
@@ -845,17 +580,17 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     const labels = this.partitionLabels(partition);
     const committing = process.hrtime.bigint();
     const advanced = reached > state.checkpoint;
-    if (this.effectsEnabled && this.active && advanced) {
+    if (this.effects?.active && advanced) {
       // Before the sink commit: a crash in between re-applies the chunk, and the outbox ignores repeats.
-      await this.recordChunkEffects(partition, state, records, reached);
+      await this.effects.recordChunk(partition, state, records, reached);
     }
     if (advanced || result.writes.length > 0) {
-      await this.commitDocuments(partition, state, result.writes, Math.max(reached, state.checkpoint));
+      await state.documents.commit(result.writes, Math.max(reached, state.checkpoint));
     }
     const committedAt = process.hrtime.bigint();
     if (advanced) {
       state.checkpoint = reached;
-      this.setWatermark(partition, reached);
+      this.progress.setWatermark(partition, reached);
     }
     if (advanced && !this.sink.publishesWatermark) {
       await this.options.bus
@@ -875,7 +610,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
     if (result.halt) {
       const error = result.halt.error.message;
-      this.setHalted(partition, { offset: result.halt.offset, error });
+      this.progress.setHalted(partition, { offset: result.halt.offset, error });
       this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
       this.logger.error(
         { partition, offset: result.halt.offset, type: result.halt.type, err: result.halt.error },
@@ -905,245 +640,39 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     );
   }
 
-  /** Records the effects of the chunk's events below `reached` that the outbox does not have yet. */
-  private async recordChunkEffects(
-    partition: number,
-    state: PartitionState<D>,
-    records: readonly FoldRecord[],
-    reached: number,
-  ): Promise<void> {
-    const outbox = this.options.outbox;
-    if (!outbox) return;
-    // Fills a gap first (a switch not yet caught up); afterwards the progress is at least the chunk's start.
-    await this.catchUpEffects(partition, state);
-    const from = state.effectsProgress ?? 0;
-    if (reached <= from) return;
-    const effects: PositionedSideEffect[] = [];
-    for (const record of records) {
-      if (record.event && record.offset >= from && record.offset < reached) {
-        effects.push(...this.effectsOf(partition, record.offset, record.event));
-      }
-    }
-    if (effects.length > 0) {
-      await outbox.record(this.definition, partition, effects, reached);
-      state.effectsPersisted = reached;
-    }
-    state.effectsProgress = reached;
-  }
-
-  /** Writes the outbox progress that chunks without effects moved only in memory. */
-  private async flushEffectsProgress(): Promise<void> {
-    const outbox = this.options.outbox;
-    if (!outbox) return;
-    for (const [partition, state] of this.states) {
-      const progress = state.effectsProgress;
-      if (progress === null || progress <= state.effectsPersisted) continue;
-      await this.withLock(partition, async () => {
-        await outbox.record(this.definition, partition, [], progress);
-        state.effectsPersisted = Math.max(state.effectsPersisted, progress);
-      }).catch((error: unknown) =>
-        this.logger.debug({ err: error, partition }, 'side-effect progress not written; retrying later'),
-      );
-    }
-  }
-
-  /** The stored state of `keys`: this projector's own recent writes, the rest in one sink load. */
-  private async loadDocuments(
-    partition: number,
-    state: PartitionState<D>,
-    keys: Iterable<string>,
-  ): Promise<Map<string, Lookup<D>>> {
-    const loaded = new Map<string, Lookup<D>>();
-    const missing: string[] = [];
-    for (const key of keys) {
-      const written = state.written.get(key);
-      if (written) loaded.set(key, written);
-      else missing.push(key);
-    }
-    if (missing.length > 0) {
-      for (const [key, lookup] of await this.sink.load(partition, missing)) loaded.set(key, lookup);
-    }
-    return loaded;
-  }
-
-  /** Commits, then remembers what was written; a failed commit forgets everything (the store is unknown). */
-  private async commitDocuments(
-    partition: number,
-    state: PartitionState<D>,
-    writes: readonly DocumentWrite<D>[],
-    checkpoint: number,
-  ): Promise<void> {
-    try {
-      await this.sink.commit(partition, writes, checkpoint);
-    } catch (error) {
-      state.written.clear();
-      throw error;
-    }
-    const bound = this.options.writtenDocumentsPerPartition ?? 20_000;
-    for (const write of writes) {
-      state.written.delete(write.key);
-      state.written.set(write.key, { key: write.key, partition, doc: write.doc, position: write.position });
-    }
-    // Map order is insertion order: the first entries are the least recently written.
-    for (const key of state.written.keys()) {
-      if (state.written.size <= bound) break;
-      state.written.delete(key);
-    }
-  }
-
-  /** Reads new records of the partition's dead-letter log into the parked state. */
-  private async syncDeadLetters(partition: number, state: PartitionState<D>): Promise<void> {
-    const { records, end } = await readDeadLetterPartition(
-      this.reader,
-      this.deadLetterTopic,
-      partition,
-      state.deadLetterTail,
-    );
-    for (const record of records) state.parked.apply(record);
-    state.deadLetterTail = end;
-  }
-
-  private async pollDeadLetters(): Promise<void> {
-    for (const partition of this.owned) {
-      if (this.stopped) return;
-      await this.withLock(partition, async () => {
-        if (this.stopped || !this.owned.has(partition)) return;
-        const state = await this.stateOf(partition);
-        await this.syncDeadLetters(partition, state);
-        while (state.parked.requests.length > 0 && !this.stopped) {
-          await this.performReplay(partition, state);
-        }
-      }).catch((error: unknown) =>
-        this.logger.warn({ err: error, partition }, 'dead-letter poll failed; retrying later'),
-      );
-    }
-  }
-
-  /** Re-applies the parked events of the oldest replay request with the code this projector runs. */
-  private async performReplay(partition: number, state: PartitionState<D>): Promise<void> {
-    const request = state.parked.requests[0];
-    if (!request || !this.producer) return;
-    const entries = state.parked.entries(request.keys);
-    const parked: ParkedEvent[] = entries.map(({ offset, key, record }) => {
-      try {
-        const raw = typeof record.event === 'string' ? (JSON.parse(record.event) as unknown) : record.event;
-        const envelope = EventEnvelope.parse(raw);
-        envelope.payload = this.options.events.read(envelope.type, envelope.schemaVersion, envelope.payload);
-        // The payload is now in the latest schema version; the envelope says so, for the projection.
-        envelope.schemaVersion = this.options.events.latestVersion(envelope.type);
-        return { offset, key, event: envelope };
-      } catch (error) {
-        return { offset, key, event: error instanceof Error ? error : new Error(String(error)) };
-      }
-    });
-    const keys = [...new Set(parked.map((p) => p.key))];
-    const loaded = await this.loadDocuments(partition, state, keys);
-    const result = replayParked(this.definition, parked, loaded);
-    if (result.writes.length > 0)
-      await this.commitDocuments(partition, state, result.writes, state.checkpoint);
-    const answer: ReplayResultRecord = {
-      kind: 'replay-result',
-      partition,
-      requestId: request.requestId,
-      replayed: result.replayed,
-      failed: result.failed,
-      at: new Date().toISOString(),
-    };
-    await this.producer.send({
-      topic: this.deadLetterTopic,
-      acks: -1,
-      messages: [{ partition, key: `replay:${request.requestId}`, value: JSON.stringify(answer) }],
-    });
-    await this.syncDeadLetters(partition, state);
-    // A reader waiting on this partition should re-read the replayed documents.
-    if (result.writes.length > 0) {
-      await this.options.bus
-        .publish([
-          {
-            context: this.definition.context,
-            projection: this.definition.name,
-            version: this.definition.version,
-            partition,
-            offset: state.checkpoint,
-          },
-        ])
-        .catch(() => undefined);
-    }
-    this.logger.info(
-      {
-        partition,
-        requestId: request.requestId,
-        replayed: result.replayed.length,
-        stillParked: result.failed.length,
-      },
-      'dead letters replayed',
-    );
-  }
-
   private async refreshHaltedLogEnds(): Promise<void> {
-    if (this.halted.size === 0 || this.stopped) return;
+    if (this.progress.haltedCount === 0 || this.stopped) return;
     try {
       for (const { partition, high } of await this.admin.fetchTopicOffsets(this.topic)) {
-        if (this.halted.has(partition)) this.setLogEnd(partition, Number(high));
+        if (this.progress.isHalted(partition)) this.progress.setLogEnd(partition, Number(high));
       }
     } catch (error) {
       this.logger.debug({ err: error }, 'log end refresh failed');
     }
   }
 
-  private setWatermark(partition: number, offset: number): void {
-    this.watermarks.set(partition, offset);
-    this.metrics.watermark.set(this.partitionLabels(partition), offset);
-    this.updateLag(partition);
-    this.emitter.emit('watermark');
-  }
-
-  private setLogEnd(partition: number, offset: number): void {
-    this.logEnds.set(partition, offset);
-    this.updateLag(partition);
-  }
-
-  private updateLag(partition: number): void {
-    const end = this.logEnds.get(partition);
-    if (end === undefined) return;
-    this.metrics.lag.set(
-      this.partitionLabels(partition),
-      Math.max(0, end - (this.watermarks.get(partition) ?? 0)),
-    );
-  }
-
-  private setHalted(partition: number, halt: { offset: number; error: string } | null): void {
-    if (halt) this.halted.set(partition, halt);
-    else this.halted.delete(partition);
-    this.metrics.halted.set(this.partitionLabels(partition), halt ? 1 : 0);
-  }
-
   /** partition -> next offset not applied (what this projector last read or wrote). */
   watermark(): Map<number, number> {
-    return new Map(this.watermarks);
+    return this.progress.watermark();
   }
 
   /** partition -> log end minus watermark, for partitions whose log end is known. */
   lag(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const [partition, end] of this.logEnds) {
-      out.set(partition, Math.max(0, end - (this.watermarks.get(partition) ?? 0)));
-    }
-    return out;
+    return this.progress.lag();
   }
 
   status(): PartitionStatus[] {
     const out: PartitionStatus[] = [];
     for (let partition = 0; partition < this.partitionCount; partition++) {
-      const end = this.logEnds.get(partition);
-      const watermark = this.watermarks.get(partition) ?? 0;
+      const end = this.progress.logEndOf(partition);
+      const watermark = this.progress.watermarkOf(partition) ?? 0;
       out.push({
         partition,
         watermark,
         logEnd: end ?? null,
         lag: end === undefined ? null : Math.max(0, end - watermark),
         owned: this.owned.has(partition),
-        halted: this.halted.get(partition) ?? null,
+        halted: this.progress.halt(partition) ?? null,
         parkedKeys: this.states.get(partition)?.parked.parkedKeys().size ?? 0,
       });
     }
@@ -1159,34 +688,12 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     positions: ReadonlyMap<number, number> | Readonly<Record<number, number>>,
     timeoutMs = 30_000,
   ): Promise<void> {
-    const wanted: [number, number][] =
-      positions instanceof Map
-        ? [...positions]
-        : Object.entries(positions).map(([p, o]) => [Number(p), Number(o)] as [number, number]);
-    const covered = () => wanted.every(([p, o]) => (this.watermarks.get(p) ?? 0) >= o);
-    if (covered()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onWatermark = () => {
-        if (!covered()) return;
-        clearTimeout(timer);
-        this.emitter.off('watermark', onWatermark);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.emitter.off('watermark', onWatermark);
-        reject(
-          new Error(
-            `watermark ${JSON.stringify([...this.watermarks])} did not reach ${JSON.stringify(wanted)} within ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      this.emitter.on('watermark', onWatermark);
-    });
+    return this.progress.waitFor(positions, timeoutMs);
   }
 
   /** Whether this version records side effects now (it has effects, an outbox, and is the active version). */
   recordsEffects(): boolean {
-    return this.effectsEnabled && this.active;
+    return this.effects?.active ?? false;
   }
 
   /** Graceful: finishes the batch in flight (commits it), leaves the group, closes its own clients. */
@@ -1195,12 +702,10 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    await this.unsubscribeControl?.().catch(() => undefined);
-    this.unsubscribeControl = null;
-    await this.activeRefresh;
+    await this.effects?.close();
     // The last offset hints (throttled while running), so that lag tools see where this projector stopped.
     const hints = [...this.owned].flatMap((partition) => {
-      const watermark = this.watermarks.get(partition);
+      const watermark = this.progress.watermarkOf(partition);
       return watermark === undefined ? [] : [{ topic: this.topic, partition, offset: String(watermark) }];
     });
     if (hints.length > 0) {
@@ -1209,11 +714,11 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
         .catch((error: unknown) => this.logger.debug({ err: error }, 'final offset hints not committed'));
     }
     await this.consumer.disconnect();
-    await Promise.all([...this.locks.values()]);
-    if (this.effectsEnabled) await this.flushEffectsProgress();
+    await this.locks.idle();
+    await this.flushEffectsProgress();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     this.reader.close();
-    this.logger.info({ watermark: [...this.watermarks] }, 'projector stopped');
+    this.logger.info({ watermark: [...this.progress.watermark()] }, 'projector stopped');
   }
 }

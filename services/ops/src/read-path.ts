@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ProjectionCatalog } from './catalog';
 import type { HostedDeployment } from './deployment';
-import { PROJECTOR_NODE_FLAGS, projectorEnv, startServiceChild } from './service-child';
+import { projectorChildCommand, startServiceChild } from './service-child';
 import type { StoreEndpoints } from './sinks';
 import { openSink } from './sinks';
 
@@ -484,10 +484,7 @@ export async function startProjectorChild(
   options: ProjectorChildOptions,
 ): Promise<{ metricsUrl: string | undefined; stop(): Promise<void> }> {
   const child = await startServiceChild({
-    service: 'projector',
-    nodeFlags: PROJECTOR_NODE_FLAGS,
-    env: projectorEnv(),
-    args: projectorArgs(options),
+    ...projectorChildCommand(projectorArgs(options)),
     logger: options.logger,
     startTimeoutMs: options.startTimeoutMs,
   });

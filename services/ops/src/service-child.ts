@@ -36,6 +36,34 @@ export function projectorEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
     : { ...base };
 }
 
+/** What `tidemark <service> ...args` is started with as a child process. */
+export interface ServiceChildCommand {
+  service: 'processor' | 'projector';
+  args: string[];
+  /** Flags for node itself, before the CLI path. */
+  nodeFlags?: readonly string[];
+  /** The child's environment (default: ours). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The path of the `tidemark` CLI that children run. */
+const CLI = path.resolve(__dirname, '../../bin/tidemark.js');
+
+/** The child's argv after the node binary: node's own flags, then the CLI, the service and its arguments. */
+export function serviceChildArgv(
+  command: Pick<ServiceChildCommand, 'service' | 'args' | 'nodeFlags'>,
+): string[] {
+  return [...(command.nodeFlags ?? []), CLI, command.service, ...command.args];
+}
+
+/** `tidemark projector ...args` as a child: with the projector's node flags and malloc settings. */
+export function projectorChildCommand(
+  args: string[],
+  base: NodeJS.ProcessEnv = process.env,
+): ServiceChildCommand {
+  return { service: 'projector', args, nodeFlags: PROJECTOR_NODE_FLAGS, env: projectorEnv(base) };
+}
+
 export interface ServiceChild {
   pid: number | undefined;
   /** The child's Prometheus endpoint, from its ready line. */
@@ -44,18 +72,13 @@ export interface ServiceChild {
 }
 
 /** Starts `tidemark <service> ...args` and resolves once it printed "<service> ready ...". */
-export async function startServiceChild(options: {
-  service: 'processor' | 'projector';
-  args: string[];
-  /** Flags for node itself, before the CLI path. */
-  nodeFlags?: readonly string[];
-  /** The child's environment (default: ours). */
-  env?: NodeJS.ProcessEnv;
-  logger: Logger;
-  startTimeoutMs?: number;
-}): Promise<ServiceChild> {
+export async function startServiceChild(
+  options: ServiceChildCommand & {
+    logger: Logger;
+    startTimeoutMs?: number;
+  },
+): Promise<ServiceChild> {
   const { service } = options;
-  const cli = path.resolve(__dirname, '../../bin/tidemark.js');
   let metricsUrl: string | undefined;
   let ready: (() => void) | undefined;
   const isReady = new Promise<void>((resolve) => {
@@ -65,7 +88,7 @@ export async function startServiceChild(options: {
   const child = spawnManaged({
     name: service,
     command: process.execPath,
-    args: [...(options.nodeFlags ?? []), cli, service, ...options.args],
+    args: serviceChildArgv(options),
     ...(options.env ? { env: options.env } : {}),
     logger: options.logger,
     stopSignal: 'SIGTERM',

@@ -1,8 +1,5 @@
-/** `tidemark schemas`: check passes on the shipped samples, fails on a broken upcaster; export writes files. */
+/** `tidemark schemas`: check passes on the shipped samples, fails on a broken upcaster (export: schemas.int.spec.ts). */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommandRegistry, EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
@@ -67,30 +64,6 @@ test('check fails for a registry whose v2 cannot read v1 samples, listing each p
       return true;
     },
   );
-});
-
-test('export writes one JSON Schema file per envelope, command and event version', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tidemark-schemas-'));
-  try {
-    const out = capture();
-    await runSchemas(['export', '--out', dir], { write: out.write });
-    assert.match(out.text(), /^wrote 16 JSON Schema file\(s\) to /);
-    assert.deepEqual(readdirSync(join(dir, 'listings', 'events')).sort(), [
-      'DetailsUpdated.v1.schema.json',
-      'ListingPublished.v1.schema.json',
-      'ListingPublished.v2.schema.json',
-      'ListingSold.v1.schema.json',
-      'ListingWithdrawn.v1.schema.json',
-      'PriceChanged.v1.schema.json',
-    ]);
-    const publish = JSON.parse(
-      readFileSync(join(dir, 'listings', 'commands', 'PublishListing.schema.json'), 'utf8'),
-    );
-    assert.ok(publish.required.includes('currency'));
-    assert.ok(readdirSync(join(dir, 'envelopes')).includes('EventEnvelope.schema.json'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('help explains each subcommand; mistakes are usage errors', async () => {

@@ -1,5 +1,5 @@
 /**
- * Shared set-up of the projection runtime's int suites (not a test file itself: no tier suffix). An embedded
+ * Shared set-up of the projection runtime's int suites (test/projections/runtime-*.int.spec.ts). An embedded
  * broker and Postgres on free ports, a `<ctx>.events` topic with a genesis record, a producer that appends
  * events the way the processor does (transactions, so commit markers leave offset gaps), and a small counter
  * projection with a reference fold.

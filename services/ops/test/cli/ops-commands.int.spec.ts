@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 
+// Runs the CLI as a child process, so it is an integration test (the unit tier does no I/O).
 const CLI = resolve(__dirname, '../../../bin/tidemark.js');
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
