@@ -211,8 +211,8 @@ function examples(deployment: HostedDeployment, gateway: string, query: string |
   const shown = deployment.deployment.contexts.filter((hosted) => hosted.example);
   if (shown.length === 0) return '';
   return `Try it:\n${shown
-    .map((hosted, index) =>
-      exampleCommands(hosted.context.name, hosted.example as ContextExample, index, gateway, query, apiKey),
+    .map((hosted) =>
+      exampleCommands(hosted.context.name, hosted.example as ContextExample, gateway, query, apiKey),
     )
     .join('')}`;
 }
@@ -221,7 +221,6 @@ function examples(deployment: HostedDeployment, gateway: string, query: string |
 function exampleCommands(
   context: string,
   example: ContextExample,
-  index: number,
   gateway: string,
   query: string | undefined,
   apiKey: string,
@@ -230,7 +229,7 @@ function exampleCommands(
   const commands = `${gateway}/v1/contexts/${context}/commands`;
   const auth = `-H 'Authorization: Bearer ${apiKey}'`;
   return (
-    `${index > 0 ? '\n' : ''}  # ${context}\n` +
+    `  # ${context}\n` +
     `  curl -si -X POST ${commands} \\\n` +
     `    ${auth} -H 'Content-Type: application/json' -H 'Idempotency-Key: ${commandId}' \\\n` +
     `    -d '${JSON.stringify(example.command)}'\n` +
