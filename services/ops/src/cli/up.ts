@@ -208,13 +208,10 @@ function adminExample(admin: string, apiKey: string, endpointsFile: string | und
 
 /** The deployment's copy-paste examples: per context, a command, then reads of its views with its token. */
 function examples(deployment: HostedDeployment, gateway: string, query: string | undefined, apiKey: string) {
-  const shown = deployment.deployment.contexts.filter((hosted) => hosted.example);
-  if (shown.length === 0) return '';
-  return `Try it:\n${shown
-    .map((hosted) =>
-      exampleCommands(hosted.context.name, hosted.example as ContextExample, gateway, query, apiKey),
-    )
-    .join('')}`;
+  const shown = deployment.deployment.contexts.flatMap(({ context, example }) =>
+    example ? [exampleCommands(context.name, example, gateway, query, apiKey)] : [],
+  );
+  return shown.length === 0 ? '' : `Try it:\n${shown.join('')}`;
 }
 
 /** One context's example: a command, then reading its views with the command's token. */
