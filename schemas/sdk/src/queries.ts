@@ -146,7 +146,7 @@ export function documentQuery<D extends ProjectionDocument, F extends Projection
     param: params[0] as string,
     view,
     notFound: spec.notFound,
-    ...(spec.fallback ? { fallback: spec.fallback as unknown as QueryFallback<D, ProjectionDocument> } : {}),
+    ...(spec.fallback ? { fallback: spec.fallback } : {}),
     ...docs(spec),
   };
 }
