@@ -1,5 +1,0 @@
-{
-  "extends": "{{tsconfig-base}}",
-  "compilerOptions": { "rootDir": ".", "outDir": "dist" },
-  "include": ["src", "test"]
-}
