@@ -102,6 +102,14 @@ export async function runNew(argv: string[], options: NewCommandOptions = {}): P
   }
 }
 
+/** Lines shown under an item of the summary. */
+const indent = (text: string) =>
+  text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+
 function writeFiles(root: string, files: readonly PlannedFile[]): void {
   for (const file of files) {
     const target = path.join(root, file.path);
@@ -157,7 +165,9 @@ async function newContext(
     const source = readFileSync(config, 'utf8');
     const updated = addContextToDeployment(source, plan.deployment);
     if (updated === null) {
-      hosted = `not changed: it has no line '${CONTEXT_MARKER}'; add ${name} yourself:\n${plan.deployment.requires}\n  and in contexts:\n${plan.deployment.entry}`;
+      hosted =
+        `not changed: it has no line '${CONTEXT_MARKER}'. Add ${name} to it yourself:\n` +
+        `${indent(plan.deployment.requires)}\n    and to its contexts:\n${indent(plan.deployment.entry)}`;
     } else if (updated === source) {
       hosted = `hosts ${name} already`;
     } else {

@@ -304,7 +304,13 @@ function packageEdits(
   const queriesFile = `${dir}/src/queries.ts`;
   const withQuery = insertAboveMarker(read(queriesFile), QUERY_MARKER, query);
   if (withQuery === null) {
-    manual.push(`add this query to the package's defineQueries:\n${query}`);
+    manual.push(
+      `add this query to the package's defineQueries:\n${query
+        .replace(/\n+$/, '')
+        .split('\n')
+        .map((line) => `      ${line}`)
+        .join('\n')}`,
+    );
   } else {
     let source = addNamedImport(addImport(withQuery, importLine), sdkImport, '@tidemark/sdk');
     if (fallback) source = addNamedImport(source, fallback.exportName, `./${fallback.module}`);
