@@ -6,6 +6,7 @@ Usage: tidemark <command> [options]
 
 Commands:
   up              Start the whole local platform on its embedded default (see: tidemark up --help)
+  new             Generate a context, or a projection of one, to start from (see: tidemark new --help)
   broker          Run the embedded Kafka-protocol broker (see: tidemark broker --help)
   gateway         Run the command gateway, HTTP in front of the processors (see: tidemark gateway --help)
   processor       Run a context's command processor (see: tidemark processor --help)
@@ -35,6 +36,7 @@ type Command = (argv: string[]) => Promise<void>;
 // Loaded on demand: a command pulls in only its own dependencies, so --help and --check-config answer at once.
 const commands: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./up.js')).runUp,
+  new: async () => (await import('./new.js')).runNew,
   broker: async () => (await import('./broker.js')).runBrokerCommand,
   gateway: async () => (await import('./gateway.js')).runGatewayCommand,
   processor: async () => (await import('./processor.js')).runProcessorCommand,

@@ -1,0 +1,4 @@
+export * from './commands';
+export * from './context';
+export * from './decider';
+export * from './events';

@@ -1,0 +1,5 @@
+{
+  "extends": "{{tsconfig-base}}",
+  "compilerOptions": { "rootDir": ".", "outDir": "dist" },
+  "include": ["src", "test"]
+}

@@ -1,0 +1,6 @@
+{
+  context: {{ctx}}Context,
+  projections: {{agg}}ProjectionSet,
+  queries: {{agg}}Queries,
+  example: {{ctx}}Example,
+},

@@ -1,0 +1,5 @@
+{{camel}}: documentQuery({{camel}}Projection, {
+  path: {{path}},
+  notFound: {{not-found}},
+  summary: {{summary}},
+}),
