@@ -35,7 +35,7 @@ export const PROJECTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
  * replayed version can never record it twice.
  */
 export interface SideEffect {
-  /** e.g. 'notify-customer.order-shipped'. */
+  /** e.g. `notify-<recipient>.<what-happened>`. */
   kind: string;
   /** Unique among the effects of one event (e.g. the kind plus a recipient). */
   key: string;
@@ -46,7 +46,7 @@ export interface SideEffect {
 export interface ProjectionDefinition<D extends ProjectionDocument = ProjectionDocument> {
   /** Context whose `<ctx>.events` topic feeds this projection. */
   readonly context: string;
-  /** Projection name, e.g. 'order-detail' (lowercase, digits and dashes; unique in a deployment). */
+  /** Projection name, e.g. `<thing>-detail` (lowercase, digits and dashes; unique in a deployment). */
   readonly name: string;
   /** Version >= 1; each version has its own targets and consumer group `<ctx>.proj.<name>.v<N>`. */
   readonly version: number;

@@ -4,9 +4,9 @@
  * it), generates their OpenAPI document and validates their parameters from these definitions.
  *
  *   export const orderQueries = defineQueries(ordersContext, {
- *     order: documentQuery(orderDetailProjection, { path: '/v1/orders/:id', notFound: 'ORDER_NOT_FOUND' }),
- *     customerTotals: documentQuery(customerTotalsProjection, { path: '/v1/customers/:id/totals', notFound: 'CUSTOMER_NOT_FOUND' }),
- *     search: searchQuery(orderSearchProjection, { path: '/v1/orders/search', hit: 'order', ... }),
+ *     order: documentQuery(orderDetailProjection, { path: '/v1/<things>/:id', notFound: '<THING>_NOT_FOUND' }),
+ *     customerTotals: documentQuery(customerTotalsProjection, { path: '/v1/<owners>/:id/totals', notFound: '<OWNER>_NOT_FOUND' }),
+ *     search: searchQuery(orderSearchProjection, { path: '/v1/<things>/search', hit: '<thing>', ... }),
  *   });
  *
  * A document query of an aggregate view reads the one partition of the key; of a gathering view (keyScope 'all')

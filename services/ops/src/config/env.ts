@@ -109,7 +109,7 @@ const CONTEXT = {
   kind: 'context',
   required: false,
   description: 'The context this instance serves (required when the deployment module hosts more than one)',
-  example: 'orders',
+  example: '<context>',
 } as const;
 const CONTEXTS = {
   name: 'TIDEMARK_CONTEXTS',
@@ -118,7 +118,7 @@ const CONTEXTS = {
   kind: 'contexts',
   required: false,
   description: "Only these of the deployment module's contexts, comma-separated (default: every one)",
-  example: 'orders,billing',
+  example: '<context>,<context>',
 } as const;
 const PARTITIONS = {
   name: 'TIDEMARK_PARTITIONS',
@@ -390,7 +390,7 @@ export const SERVICE_ENV = {
       kind: 'projections',
       required: false,
       description: 'Only these projections, comma-separated (default every projection of the contexts)',
-      example: 'order-detail,customer-totals',
+      example: '<projection>,<projection>',
     },
     PARTITIONS,
     CATALOG,

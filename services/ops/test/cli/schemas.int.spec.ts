@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runSchemas } from '../../src/cli/schemas';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 
 function capture(): { write: (text: string) => void; text: () => string } {
   let text = '';
@@ -20,8 +21,10 @@ test('export writes one JSON Schema file per envelope, command and event version
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-schemas-'));
   try {
     const out = capture();
-    await runSchemas(['export', '--out', dir], { write: out.write });
-    assert.match(out.text(), /^wrote 16 JSON Schema file\(s\) to /);
+    await runSchemas(['export', '--out', dir, '--config', REPO_DEPLOYMENT_FILE], { write: out.write });
+    // 5 envelopes; listings: 5 commands, 6 event versions; tickets: 5 commands, 6 event versions.
+    assert.match(out.text(), /^wrote 27 JSON Schema file\(s\) to /);
+    assert.ok(readdirSync(join(dir, 'tickets', 'events')).includes('TicketOpened.v1.schema.json'));
     assert.deepEqual(readdirSync(join(dir, 'listings', 'events')).sort(), [
       'DetailsUpdated.v1.schema.json',
       'ListingPublished.v1.schema.json',

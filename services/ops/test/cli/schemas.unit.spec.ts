@@ -5,6 +5,7 @@ import { CommandRegistry, EventRegistry } from '@tidemark/schemas';
 import { z } from 'zod';
 import { runSchemas, type SchemaCliContext } from '../../src/cli/schemas';
 import { UsageError } from '../../src/cli/usage-error';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 
 function capture(): { write: (text: string) => void; text: () => string } {
   let text = '';
@@ -42,12 +43,12 @@ function brokenContext(): SchemaCliContext {
   };
 }
 
-test('check passes on the hosted contexts and prints a summary', async () => {
+test("check passes on the deployment module's contexts and prints a summary", async () => {
   const out = capture();
-  await runSchemas(['check'], { write: out.write });
+  await runSchemas(['check', '--config', REPO_DEPLOYMENT_FILE], { write: out.write });
   assert.match(
     out.text(),
-    /^schemas compatible\n {2}listings: \d+ sample\(s\) read across 5 event type\(s\), 6 version\(s\)/,
+    /^schemas compatible\n {2}listings: \d+ sample\(s\) read across 5 event type\(s\), 6 version\(s\)\n {2}tickets: \d+ sample\(s\) read across 5 event type\(s\), 6 version\(s\)/,
   );
 });
 

@@ -23,7 +23,7 @@ export function requestObserverOptions(
   metrics: QueryMetrics,
   logger: Logger,
 ): RequestObserverOptions {
-  // Static routes first: /v1/orders/search is not /v1/orders/:id.
+  // Static routes first: a /search route is not an /:id route.
   const ordered = [...queries].sort((a, b) => a.path.split(':').length - b.path.split(':').length);
   return {
     routes: [...ordered.map((query): [RegExp, string] => [pattern(query.path), query.path]), ...SYSTEM],
