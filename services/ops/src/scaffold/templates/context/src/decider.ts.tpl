@@ -3,8 +3,8 @@
  * BusinessRuleViolation (answered 422 with its code); evolve(state, event) folds an event into the state.
  * Pure: no clock, no ids, no I/O. What a decision needs from outside comes in through the command.
  *
- * Rules: {{a agg}} is created once, under an id every view store can key by; only an existing {{agg words}} can
- * be closed; closing a closed {{agg words}} again is accepted and changes nothing (a retried request).
+ * Rules: {{a agg}} is created once; only an existing {{agg words}} can be closed; closing a closed {{agg words}}
+ * again is accepted and changes nothing (a retried request). What an id may be is the context's (context.ts).
  */
 import { BusinessRuleViolation, type Decider } from '@tidemark/sdk';
 import type { {{Agg}}Command } from './commands';
@@ -12,28 +12,15 @@ import type { {{Agg}}Event } from './events';
 
 export const {{NAME}}_NOT_FOUND = '{{NAME}}_NOT_FOUND';
 export const {{NAME}}_ALREADY_EXISTS = '{{NAME}}_ALREADY_EXISTS';
-export const {{NAME}}_ID_INVALID = '{{NAME}}_ID_INVALID';
 
 /** What the decisions need to know about one {{agg words}}. Plain JSON: the processor snapshots it. */
 export type {{Agg}}State = { status: 'absent' } | { status: 'open' } | { status: 'closed' };
-
-/**
- * The aggregate id becomes the key of every view and a segment of read URLs. The gateway only bounds its
- * length, so the decider refuses, on creation, what would not make a good key.
- */
-const {{AGG}}_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
 function decide(command: {{Agg}}Command, state: {{Agg}}State): {{Agg}}Event[] {
   switch (command.type) {
     case 'Create{{Agg}}':
       if (state.status !== 'absent') {
         throw new BusinessRuleViolation({{NAME}}_ALREADY_EXISTS, 'this {{agg words}} has already been created');
-      }
-      if (!{{AGG}}_ID.test(command.context.aggregateId)) {
-        throw new BusinessRuleViolation(
-          {{NAME}}_ID_INVALID,
-          'the id of {{a agg}} is 1 to 200 letters, digits and . _ : - characters',
-        );
       }
       return [{ type: '{{Agg}}Created', payload: { title: command.payload.title } }];
     case 'Close{{Agg}}':
