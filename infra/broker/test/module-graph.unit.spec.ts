@@ -1,6 +1,6 @@
 /**
- * Loading the broker stays light: requiring @tidemark/broker loads no NestJS (the observability root entry it uses
- * is Nest-free; the HTTP services' parts are behind @tidemark/observability/http). node --test runs each file in
+ * Loading the broker stays light: requiring @tidemark/broker loads no NestJS (the observability entry it uses is
+ * Nest-free; the HTTP services' parts are in @tidemark/http). node --test runs each file in
  * its own process, so require.cache starts empty of Tidemark code; the test checks that before loading.
  */
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
  * The one logger factory of every Tidemark process: JSON lines (pino) on stderr, so stdout stays free for human
  * output. Service commands pass the level their settings table resolved (TIDEMARK_LOG_LEVEL or --log-level);
  * a library used on its own (a test's embedded broker) falls back to TIDEMARK_LOG_LEVEL here, in this one
- * place. Nest's own log lines: PinoNestLogger in ./http.
+ * place. Nest's own log lines: PinoNestLogger in @tidemark/http.
  */
 import type { Logger } from 'pino';
 import pino from 'pino';

@@ -1,7 +1,8 @@
 /**
- * The two entry points: the root (logging, metrics endpoint) loads no NestJS, so the broker and the search server
- * can use it; `@tidemark/observability/http` (the exports map) carries the HTTP services' parts. node --test runs
- * each file in its own process; the root is checked before the /http entry is loaded.
+ * The one entry point (logging, metrics endpoint) loads no NestJS, so the broker and the search server can use
+ * it; the HTTP services' parts (error answers, request observer, Nest's logger) are in @tidemark/http, and the
+ * exports map has no other entry. node --test runs each file in its own process; the test checks that
+ * observability is not loaded yet before loading it.
  */
 import assert from 'node:assert/strict';
 import { join, resolve, sep } from 'node:path';
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 const packageDist = resolve(__dirname, '..', 'src') + sep;
 const nestModules = () => Object.keys(require.cache).filter((path) => path.includes(`${sep}@nestjs${sep}`));
 
-test('the root entry loads no module under /@nestjs/ and has no HTTP parts', () => {
+test('the entry loads no module under /@nestjs/ and has no HTTP parts', () => {
   assert.deepEqual(
     Object.keys(require.cache).filter((path) => path.startsWith(packageDist)),
     [],
@@ -22,21 +23,13 @@ test('the root entry loads no module under /@nestjs/ and has no HTTP parts', () 
   assert.ok(Object.keys(require.cache).includes(join(packageDist, 'index.js')), 'loaded from this checkout');
   assert.equal(typeof root.createLogger, 'function');
   assert.equal(typeof root.serveMetrics, 'function');
-  assert.equal(root.PinoNestLogger, undefined);
-  assert.equal(root.answerError, undefined);
-  assert.deepEqual(nestModules(), [], 'modules of NestJS loaded by the root entry');
+  for (const name of ['PinoNestLogger', 'answerError', 'observeRequests', 'MAX_PARAM_LENGTH']) {
+    assert.equal(root[name], undefined, name);
+  }
+  assert.deepEqual(nestModules(), [], 'modules of NestJS loaded by the entry');
 });
 
-test('@tidemark/observability/http resolves through the exports map and carries the HTTP parts', () => {
-  const http = require('@tidemark/observability/http') as Record<string, unknown>;
-
-  assert.ok(Object.keys(require.cache).includes(join(packageDist, 'http', 'index.js')));
-  for (const name of ['answerError', 'answerFromHttpException', 'bodyParserError', 'PinoNestLogger']) {
-    assert.equal(typeof http[name], 'function', name);
-  }
-  for (const name of ['requestObserver', 'observeFastifyRequests', 'routeOf']) {
-    assert.equal(typeof http[name], 'function', name);
-  }
-  assert.equal(http.MAX_PARAM_LENGTH, 2048);
-  assert.ok(nestModules().length > 0, 'the /http entry loads @nestjs/common');
+test('the exports map has no /http entry (the HTTP parts moved to @tidemark/http)', () => {
+  assert.throws(() => require('@tidemark/observability/http'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+  assert.deepEqual(nestModules(), []);
 });

@@ -4,10 +4,9 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability/http';
+import { MAX_PARAM_LENGTH, observeRequests, PinoNestLogger } from '@tidemark/http';
 import { GatewayModule } from './gateway.module';
-import { requestObserverOptions } from './http/request-observer';
-import { createGatewayLogger, PinoNestLogger } from './logger';
+import { createGatewayLogger } from './logger';
 import { GatewayMetrics } from './metrics';
 import type { GatewayOptions } from './options';
 import { resolveOptions } from './options';
@@ -36,10 +35,8 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     },
   );
   // An onRequest hook runs before body parsing and for unmatched routes: every request is counted and logged.
-  observeFastifyRequests(
-    app.getHttpAdapter().getInstance(),
-    requestObserverOptions(app.get(GatewayMetrics), logger),
-  );
+  const metrics = app.get(GatewayMetrics);
+  observeRequests(app, { logger, observe: (labels) => metrics.requests.inc(labels) });
   return app;
 }
 

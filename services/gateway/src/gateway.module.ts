@@ -1,15 +1,14 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { ApiKeyAuthenticator, ScopeGuard } from './http/auth';
+import { httpServiceProviders } from '@tidemark/http';
+import type { Logger } from 'pino';
 import { CommandService } from './http/command.service';
 import { CommandsController } from './http/commands.controller';
-import { GatewayExceptionFilter } from './http/exception-filter';
 import { SystemController } from './http/system.controller';
 import { createGatewayLogger } from './logger';
 import { GatewayMetrics } from './metrics';
 import { OpenApiDocument } from './openapi';
-import type { GatewayModuleAsyncOptions, GatewayOptions } from './options';
+import type { GatewayModuleAsyncOptions, GatewayOptions, ResolvedGatewayOptions } from './options';
 import { resolveOptions } from './options';
 import { COMMAND_TRANSPORT, GATEWAY_LOGGER, GATEWAY_OPTIONS, GATEWAY_OPTIONS_RESOLVED } from './tokens';
 
@@ -39,11 +38,17 @@ export class GatewayModule {
           inject: [GATEWAY_OPTIONS],
         },
         { provide: GatewayMetrics, useFactory: () => new GatewayMetrics() },
-        ApiKeyAuthenticator,
-        ScopeGuard,
+        // API keys, ScopeGuard and the exception filter (@tidemark/http); 413s name the body limit.
+        ...httpServiceProviders({
+          useFactory: (o: ResolvedGatewayOptions, logger: Logger) => ({
+            apiKeys: o.apiKeys,
+            logger,
+            maxBodyBytes: o.maxBodyBytes,
+          }),
+          inject: [GATEWAY_OPTIONS_RESOLVED, GATEWAY_LOGGER],
+        }),
         CommandService,
         OpenApiDocument,
-        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
       ],
       exports: [COMMAND_TRANSPORT, GATEWAY_OPTIONS_RESOLVED, GATEWAY_LOGGER, GatewayMetrics, CommandService],
     };

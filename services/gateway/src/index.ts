@@ -1,13 +1,9 @@
 export type { RunningGateway } from './app';
 export { createGatewayApp, startGateway } from './app';
 export { GatewayModule } from './gateway.module';
-export type { ScopeAction } from './http/auth';
-export { ApiKeyAuthenticator, RequireScope, ScopeGuard } from './http/auth';
 export type { AcceptedAnswer, SubmitInput } from './http/command.service';
 export { CommandService, toAnswer } from './http/command.service';
-export { GatewayError } from './http/errors';
-export { GatewayExceptionFilter, mapKnownError } from './http/exception-filter';
-export { createGatewayLogger, PinoNestLogger } from './logger';
+export { createGatewayLogger } from './logger';
 export { GatewayMetrics } from './metrics';
 export { buildOpenApiDocument, ErrorBody, OpenApiDocument } from './openapi';
 export type { ApiKey, GatewayModuleAsyncOptions, GatewayOptions, ResolvedGatewayOptions } from './options';

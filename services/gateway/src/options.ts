@@ -1,16 +1,15 @@
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
+import type { ApiKey } from '@tidemark/http';
 import type { ContextDefinition } from '@tidemark/sdk';
 import type { Logger } from 'pino';
 import type { CommandTransport } from './transport/command-transport';
 
-/** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
-export interface ApiKey {
-  /** Recorded as the command's metadata.principal. */
-  id: string;
-  secret: string;
-  /** `commands:write:<ctx>`, `commands:read:<ctx>` or `*` (everything). */
-  scopes: string[];
-}
+/**
+ * An API key (@tidemark/http): its id is recorded as the command's metadata.principal; its scopes are
+ * `commands:write:<ctx>`, `commands:read:<ctx>`, `commands:write:*` / `commands:read:*` (every context),
+ * `commands:*` or `*` (everything).
+ */
+export type { ApiKey };
 
 export interface GatewayOptions {
   contexts: ContextDefinition[];

@@ -19,6 +19,11 @@ const KEYS = {
     scopes: ['commands:write:widgets', 'commands:read:widgets'],
   },
   reader: { id: 'reader', secret: 'reader-secret-0123456789', scopes: ['commands:read:widgets'] },
+  // Wildcard grants (@tidemark/http's scope grammar): a last `*` segment matches any context.
+  anyWriter: { id: 'any-writer', secret: 'any-writer-secret-0123456789', scopes: ['commands:write:*'] },
+  anyReader: { id: 'any-reader', secret: 'any-reader-secret-0123456789', scopes: ['commands:read:*'] },
+  commands: { id: 'commands', secret: 'commands-secret-0123456789', scopes: ['commands:*'] },
+  queries: { id: 'queries', secret: 'queries-secret-0123456789', scopes: ['queries:read:*'] },
 };
 
 interface ErrorBody {
@@ -305,6 +310,64 @@ describe('gateway HTTP API', () => {
     assert.equal(errorOf(otherContext).details?.requiredScope, 'commands:write:gadgets');
   });
 
+  test('wildcard scopes: commands:write:* and commands:read:* cover every context, commands:* both', async () => {
+    const posted = await call(gateway, '/v1/contexts/widgets/commands', {
+      body: create('w-any-1'),
+      headers: { 'idempotency-key': 'key-any-1' },
+      key: KEYS.anyWriter.secret,
+    });
+    assert.equal(posted.status, 200);
+    const sent = transport.sent.find((s) => s.command.commandId === 'key-any-1');
+    assert.equal(sent?.command.metadata.principal, 'any-writer');
+    // Past the guard for any context: the unknown one is a 404, not a 403.
+    const elsewhere = await call(gateway, '/v1/contexts/gadgets/commands', {
+      body: create('w-any-2'),
+      key: KEYS.anyWriter.secret,
+    });
+    assert.deepEqual([elsewhere.status, errorOf(elsewhere).code], [404, 'CONTEXT_NOT_FOUND']);
+    // commands:write:* does not read; commands:read:* does not write.
+    const unread = await call(gateway, '/v1/contexts/widgets/commands/key-any-1', {
+      key: KEYS.anyWriter.secret,
+    });
+    assert.deepEqual([unread.status, errorOf(unread).details?.requiredScope], [403, 'commands:read:widgets']);
+    const read = await call(gateway, '/v1/contexts/widgets/commands/key-any-1', {
+      key: KEYS.anyReader.secret,
+    });
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, posted.body);
+    const unwritten = await call(gateway, '/v1/contexts/widgets/commands', {
+      body: create('w-any-3'),
+      key: KEYS.anyReader.secret,
+    });
+    assert.deepEqual(
+      [unwritten.status, errorOf(unwritten).details?.requiredScope],
+      [403, 'commands:write:widgets'],
+    );
+
+    const both = await call(gateway, '/v1/contexts/widgets/commands', {
+      body: create('w-any-4'),
+      headers: { 'idempotency-key': 'key-any-4' },
+      key: KEYS.commands.secret,
+    });
+    assert.equal(both.status, 200);
+    const bothRead = await call(gateway, '/v1/contexts/widgets/commands/key-any-4', {
+      key: KEYS.commands.secret,
+    });
+    assert.equal(bothRead.status, 200);
+
+    // A wildcard of another family allows nothing here.
+    for (const [path, method] of [
+      ['/v1/contexts/widgets/commands', 'POST'],
+      ['/v1/contexts/widgets/commands/key-any-1', 'GET'],
+    ] as const) {
+      const refused = await call(gateway, path, {
+        key: KEYS.queries.secret,
+        ...(method === 'POST' ? { body: create('w-any-5') } : {}),
+      });
+      assert.deepEqual([refused.status, errorOf(refused).code], [403, 'FORBIDDEN'], path);
+    }
+  });
+
   test('404: unknown context', async () => {
     const answer = await call(gateway, '/v1/contexts/gadgets/commands', {
       body: create('w-6'),
@@ -456,6 +519,23 @@ describe('gateway HTTP API', () => {
     assert.match(
       text,
       /tidemark_gateway_http_requests_total\{route="\/v1\/contexts\/:context\/commands",method="POST",status="413"\} \d+/,
+    );
+    // The route template Fastify matched, whatever answered (the guard, the handler); none: unmatched.
+    assert.match(
+      text,
+      /tidemark_gateway_http_requests_total\{route="\/v1\/contexts\/:context\/commands",method="POST",status="401"\} \d+/,
+    );
+    assert.match(
+      text,
+      /tidemark_gateway_http_requests_total\{route="\/v1\/contexts\/:context\/commands\/:commandId",method="GET",status="404"\} \d+/,
+    );
+    assert.match(
+      text,
+      /tidemark_gateway_http_requests_total\{route="unmatched",method="GET",status="404"\} \d+/,
+    );
+    assert.match(
+      text,
+      /tidemark_gateway_http_requests_total\{route="\/healthz",method="GET",status="200"\} \d+/,
     );
     assert.match(
       text,

@@ -4,10 +4,9 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { MAX_PARAM_LENGTH, observeFastifyRequests } from '@tidemark/observability/http';
+import { MAX_PARAM_LENGTH, observeRequests, PinoNestLogger } from '@tidemark/http';
 import { QueryEngine } from './engine';
-import { requestObserverOptions } from './http/request-observer';
-import { createQueryLogger, PinoNestLogger } from './logger';
+import { createQueryLogger } from './logger';
 import { QueryMetrics } from './metrics';
 import type { QueryOptions } from './options';
 import { QueryModule } from './query.module';
@@ -25,14 +24,12 @@ export async function createQueryApp(options: QueryOptions): Promise<INestApplic
     new FastifyAdapter({ forceCloseConnections: true, logger: false, maxParamLength: MAX_PARAM_LENGTH }),
     { bodyParser: false, logger: new PinoNestLogger(logger), abortOnError: false },
   );
-  observeFastifyRequests(
-    app.getHttpAdapter().getInstance(),
-    requestObserverOptions(
-      options.contexts.flatMap((context) => [...context.queries]),
-      app.get(QueryMetrics),
-      logger,
-    ),
-  );
+  // Labelled with the route template Fastify matched (the queries' paths): no route table to keep.
+  const metrics = app.get(QueryMetrics);
+  observeRequests(app, {
+    logger,
+    observe: (labels, seconds) => metrics.requestSeconds.observe(labels, seconds),
+  });
   await app.init();
   return app;
 }

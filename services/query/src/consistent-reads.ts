@@ -24,7 +24,6 @@ import {
 import type { Logger } from 'pino';
 import {
   CONSISTENCY_TIMEOUT,
-  QueryError,
   REQUEST_ABORTED,
   TOKEN_AHEAD_OF_LOG,
   TOPIC_IDENTITY_UNAVAILABLE,
@@ -133,7 +132,7 @@ export class ContextReads {
         { err: error, context: this.context.name },
         'the events topic identity is not available',
       );
-      throw new QueryError(
+      throw new TidemarkError(
         TOPIC_IDENTITY_UNAVAILABLE,
         'the events topic identity is not known yet',
         503,
@@ -150,7 +149,7 @@ export class ContextReads {
     const partitions = this.context.partitions;
     for (const partition of token.positions.keys()) {
       if (partition >= partitions) {
-        throw new QueryError(
+        throw new TidemarkError(
           TOKEN_AHEAD_OF_LOG,
           `consistency token names partition ${partition}; the events topic has ${partitions}`,
           400,
@@ -181,7 +180,7 @@ export class ContextReads {
         }
         if (end > (this.knownLogEnds.get(partition) ?? 0)) this.knownLogEnds.set(partition, end);
         if (offset > end) {
-          throw new QueryError(
+          throw new TidemarkError(
             TOKEN_AHEAD_OF_LOG,
             `consistency token is past the end of the log on partition ${partition}`,
             400,
@@ -205,7 +204,7 @@ export class ContextReads {
       // The active version is read again after each wait: a switch in between only moves to one that covers.
       const version = candidate ?? this.tracker.activeVersion(projection);
       if (version === null) {
-        throw new QueryError(
+        throw new TidemarkError(
           VIEW_UNAVAILABLE,
           `the ${projection} view has no active version yet`,
           503,
@@ -313,9 +312,15 @@ export class ContextReads {
     } catch (error) {
       if (error instanceof TidemarkError) throw error;
       this.logger.warn({ err: error, view: reached.projection }, 'view read failed');
-      throw new QueryError(VIEW_UNAVAILABLE, `the ${reached.projection} view cannot be read now`, 503, true, {
-        view: reached.projection,
-      });
+      throw new TidemarkError(
+        VIEW_UNAVAILABLE,
+        `the ${reached.projection} view cannot be read now`,
+        503,
+        true,
+        {
+          view: reached.projection,
+        },
+      );
     }
   }
 
@@ -323,7 +328,7 @@ export class ContextReads {
   knownDocument<D extends ProjectionDocument>(found: Lookup<D>, reached: Reached): D | null {
     if (found === 'absent') return null;
     if (found === 'unknown') {
-      throw new QueryError(
+      throw new TidemarkError(
         VIEW_UNAVAILABLE,
         `the ${reached.projection} view does not know this key`,
         503,
@@ -370,8 +375,8 @@ export function notFound(
   details: Record<string, unknown>,
   reached: Reached,
   source: ReadSource,
-): QueryError {
-  return new QueryError(
+): TidemarkError {
+  return new TidemarkError(
     code,
     message,
     404,

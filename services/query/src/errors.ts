@@ -1,31 +1,7 @@
+import { DEFAULT_RETRY_AFTER_SECONDS } from '@tidemark/http';
 import { TidemarkError } from '@tidemark/schemas';
 
-/** A TidemarkError that also sets response headers (Retry-After, WWW-Authenticate, Consistency-Token). */
-export class QueryError extends TidemarkError {
-  constructor(
-    code: string,
-    message: string,
-    status: number,
-    retryable: boolean,
-    details?: Record<string, unknown>,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(code, message, status, retryable, details);
-    this.name = 'QueryError';
-  }
-
-  /** The same error with more headers (e.g. the Consistency-Token of a 404). */
-  withHeaders(headers: Readonly<Record<string, string>>): QueryError {
-    return new QueryError(this.code, this.message, this.status, this.retryable, this.details, {
-      ...this.headers,
-      ...headers,
-    });
-  }
-}
-
-/** Seconds a client should wait before retrying a retryable 429/503 that named none. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 1;
-
+/** The query API's error codes; its errors are TidemarkErrors (with response headers where they need them). */
 export const CONSISTENCY_TIMEOUT = 'CONSISTENCY_TIMEOUT';
 export const TOKEN_AHEAD_OF_LOG = 'TOKEN_AHEAD_OF_LOG';
 export const REQUEST_ABORTED = 'REQUEST_ABORTED';
@@ -39,8 +15,8 @@ export function consistencyTimeout(
   view: string,
   timeoutMs: number,
   details: Record<string, unknown>,
-): QueryError {
-  return new QueryError(
+): TidemarkError {
+  return new TidemarkError(
     CONSISTENCY_TIMEOUT,
     `the ${view} view did not reach the consistency token within ${timeoutMs} ms`,
     503,
@@ -50,6 +26,6 @@ export function consistencyTimeout(
   );
 }
 
-export function requestAborted(): QueryError {
-  return new QueryError(REQUEST_ABORTED, 'the client went away while the read waited', 499, false);
+export function requestAborted(): TidemarkError {
+  return new TidemarkError(REQUEST_ABORTED, 'the client went away while the read waited', 499, false);
 }

@@ -4,8 +4,6 @@ export type { Begun, Reached, ReadAnswer, ReadRequest, ReadSource } from './cons
 export { answerHeaders, ContextReads } from './consistent-reads';
 export { QueryEngine } from './engine';
 export * from './errors';
-export { ApiKeyAuthenticator, READ_SCOPE, ReadScopeGuard } from './http/auth';
-export { QueryExceptionFilter } from './http/exception-filter';
 export { READ_PARAMETERS } from './http/read-request';
 export { createQueryLogger } from './logger';
 export { QueryMetrics } from './metrics';

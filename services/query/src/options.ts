@@ -1,3 +1,4 @@
+import type { ApiKey } from '@tidemark/http';
 import type { ProjectionControl, Sink, WatermarkBus } from '@tidemark/projection-runtime';
 import { isTopicIdentity } from '@tidemark/schemas';
 import type { NamedQuery, ProjectionDefinition } from '@tidemark/sdk';
@@ -6,13 +7,11 @@ import type { Logger } from 'pino';
 import type { SearchView } from './search/search-view';
 import type { ShadowOptions } from './shadow';
 
-/** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
-export interface ApiKey {
-  id: string;
-  secret: string;
-  /** `queries:read:<ctx>` (reads of a context's views), `queries:read:*` or `*` (everything). */
-  scopes: string[];
-}
+/**
+ * An API key (@tidemark/http); its scopes are `queries:read:<ctx>` (reads of a context's views), `queries:read:*`
+ * (every context's), `queries:*` or `*` (everything).
+ */
+export type { ApiKey };
 
 /**
  * One context the query API serves: its queries (defineQueries, from the deployment module) and how to reach

@@ -1,9 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { httpServiceProviders } from '@tidemark/http';
+import type { Logger } from 'pino';
 import { QueryEngine } from './engine';
-import { ApiKeyAuthenticator, ReadScopeGuard } from './http/auth';
-import { QueryExceptionFilter } from './http/exception-filter';
 import { queryRoutesController } from './http/query-routes';
 import { SystemController } from './http/system.controller';
 import { createQueryLogger } from './logger';
@@ -31,10 +30,12 @@ export class QueryModule {
         { provide: QUERY_LOGGER, useFactory: () => options.logger ?? createQueryLogger() },
         { provide: QueryMetrics, useFactory: () => new QueryMetrics() },
         QueryEngine,
-        ApiKeyAuthenticator,
-        ReadScopeGuard,
+        // API keys, ScopeGuard and the exception filter (@tidemark/http).
+        ...httpServiceProviders({
+          useFactory: (logger: Logger) => ({ apiKeys: resolved.apiKeys, logger }),
+          inject: [QUERY_LOGGER],
+        }),
         OpenApiDocument,
-        { provide: APP_FILTER, useClass: QueryExceptionFilter },
       ],
       exports: [QUERY_OPTIONS_RESOLVED, QUERY_LOGGER, QueryMetrics, QueryEngine],
     };

@@ -26,13 +26,8 @@ import type {
   WatermarkUpdate,
 } from '@tidemark/projection-runtime';
 import type { ConsistencyToken } from '@tidemark/schemas';
-import {
-  CONSISTENCY_TIMEOUT,
-  consistencyTimeout,
-  QUERY_SHUTTING_DOWN,
-  QueryError,
-  requestAborted,
-} from './errors';
+import { TidemarkError } from '@tidemark/schemas';
+import { CONSISTENCY_TIMEOUT, consistencyTimeout, QUERY_SHUTTING_DOWN, requestAborted } from './errors';
 
 /** The parts of a pino logger the tracker uses. */
 export interface TrackerLogger {
@@ -167,7 +162,7 @@ export class WatermarkTracker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const error = new QueryError(QUERY_SHUTTING_DOWN, 'the query API is shutting down', 503, true);
+    const error = new TidemarkError(QUERY_SHUTTING_DOWN, 'the query API is shutting down', 503, true);
     for (const state of this.projections.values()) {
       state.pending?.abort.abort();
       state.pending = null;
@@ -275,7 +270,9 @@ export class WatermarkTracker {
     }
     if (signal?.aborted) return Promise.reject(requestAborted());
     if (this.stopped) {
-      return Promise.reject(new QueryError(QUERY_SHUTTING_DOWN, 'the query API is shutting down', 503, true));
+      return Promise.reject(
+        new TidemarkError(QUERY_SHUTTING_DOWN, 'the query API is shutting down', 503, true),
+      );
     }
     if (timeoutMs <= 0) return Promise.reject(this.timeoutError(projection, positions, 0, version));
     return new Promise<void>((resolve, reject) => {
@@ -461,7 +458,7 @@ export class WatermarkTracker {
       try {
         await this.waitForPositions(projection, new Map(old), remaining, pending.abort.signal, target);
       } catch (error) {
-        if (!(error instanceof QueryError) || error.code !== CONSISTENCY_TIMEOUT) return;
+        if (!(error instanceof TidemarkError) || error.code !== CONSISTENCY_TIMEOUT) return;
       }
     }
   }
@@ -590,7 +587,7 @@ export class WatermarkTracker {
     positions: Positions,
     timeoutMs: number,
     version: number | null,
-  ): QueryError {
+  ): TidemarkError {
     const state = this.state(projection);
     const watermark = version === null ? EMPTY : (state.versions.get(version)?.watermark ?? EMPTY);
     const missing: Record<string, { required: number; applied: number }> = {};

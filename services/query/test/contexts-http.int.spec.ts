@@ -225,6 +225,40 @@ describe('two contexts in one query API (in-memory stores)', () => {
     assert.equal((await get('/v1/notes/n-1?bad=1', { key: KEYS.listings.secret })).status, 403);
   });
 
+  test('request metric labels: the route template Fastify matched, a static route before a parameter one', async () => {
+    const count = async (route: string, status: number) => {
+      const line = (await get('/metrics')).text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('tidemark_query_http_request_duration_seconds_count{') &&
+            l.includes(`route="${route}",method="GET",status="${status}"`),
+        );
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const cases: [path: string, route: string][] = [
+      ['/v1/listings/search?q=bike', '/v1/listings/search'],
+      ['/v1/listings/searchable', '/v1/listings/:id'],
+      ['/v1/listings/search/card', '/v1/listings/:id/card'],
+      ['/v1/notes/n-1', '/v1/notes/:noteId'],
+      ['/v1/authors/ada/notes', '/v1/authors/:author/notes'],
+      ['/openapi.json', '/openapi.json'],
+      // No route: the not-found handler answers (a trailing slash is another path for Fastify).
+      ['/v1/listings/a/b', 'unmatched'],
+      ['/v1/listings/search/', 'unmatched'],
+    ];
+    for (const [path, route] of cases) {
+      const answer = await get(path);
+      const before = await count(route, answer.status);
+      await get(path);
+      assert.equal(await count(route, answer.status), before + 1, `${path} -> ${route} (${answer.status})`);
+    }
+    // A 403 is labelled with its route too: the guard runs once Fastify has routed the request.
+    const before = await count('/v1/notes/:noteId', 403);
+    assert.equal((await get('/v1/notes/n-1', { key: KEYS.listings.secret })).status, 403);
+    assert.equal(await count('/v1/notes/:noteId', 403), before + 1);
+  });
+
   test('metrics and the OpenAPI document cover both contexts', async () => {
     const metrics = await get('/metrics');
     assert.match(metrics.text, /tidemark_query_active_version\{context="notes",projection="note"\} 1\n/);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '@tidemark/http';
 import type { CommandEnvelope, CommandOutcome, Issue } from '@tidemark/schemas';
 import {
   APPEND_COMMAND_TYPE,
@@ -15,7 +16,6 @@ import { GatewayMetrics } from '../metrics';
 import type { ResolvedGatewayOptions } from '../options';
 import { COMMAND_TRANSPORT, GATEWAY_LOGGER, GATEWAY_OPTIONS_RESOLVED } from '../tokens';
 import type { CommandTransport } from '../transport/command-transport';
-import { DEFAULT_RETRY_AFTER_SECONDS, GatewayError } from './errors';
 
 /** What the POST handler knows besides the body. */
 export interface SubmitInput {
@@ -98,7 +98,7 @@ export class CommandService {
     if (known) return this.answer(context.name, request.type, known);
 
     if (this.inFlight >= this.options.maxInFlight) {
-      throw new GatewayError(
+      throw new TidemarkError(
         'TOO_MANY_IN_FLIGHT',
         `more than ${this.options.maxInFlight} commands are waiting; retry later`,
         429,
@@ -119,7 +119,7 @@ export class CommandService {
         waiting.catch(() => undefined);
         if (error instanceof TidemarkError && error.code === 'LOG_UNAVAILABLE') {
           this.metrics.outcomes.inc({ context: context.name, type: request.type, status: 'log_unavailable' });
-          throw new GatewayError(
+          throw new TidemarkError(
             error.code,
             error.message,
             503,
@@ -138,7 +138,7 @@ export class CommandService {
       if (!outcome) {
         this.metrics.outcomes.inc({ context: context.name, type: request.type, status: 'pending' });
         const location = `/v1/contexts/${encodeURIComponent(context.name)}/commands/${encodeURIComponent(commandId)}`;
-        throw new GatewayError(
+        throw new TidemarkError(
           'COMMAND_PENDING',
           `no outcome within ${this.options.waitTimeoutMs} ms; the command may still be applied: poll its location or retry with the same Idempotency-Key`,
           503,

@@ -1,10 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { RequireScope, ScopeGuard } from './auth';
+import type { AuthenticatedRequest } from '@tidemark/http';
+import { RequireScope, ScopeGuard } from '@tidemark/http';
 import type { AcceptedAnswer } from './command.service';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { CommandService } from './command.service';
 import type { GatewayRequest, GatewayResponse } from './request';
 import { header } from './request';
+
+/** The scope a command route needs: `<action>:<context>` of its :context route parameter. */
+const contextScope = (action: 'commands:write' | 'commands:read') => (request: AuthenticatedRequest) =>
+  `${action}:${request.params?.context ?? ''}`;
 
 @Controller('v1/contexts/:context/commands')
 @UseGuards(ScopeGuard)
@@ -13,7 +18,7 @@ export class CommandsController {
 
   @Post()
   @HttpCode(200)
-  @RequireScope('commands:write')
+  @RequireScope(contextScope('commands:write'))
   async submit(
     @Param('context') context: string,
     @Body() body: unknown,
@@ -33,7 +38,7 @@ export class CommandsController {
   }
 
   @Get(':commandId')
-  @RequireScope('commands:read')
+  @RequireScope(contextScope('commands:read'))
   find(
     @Param('context') context: string,
     @Param('commandId') commandId: string,

@@ -1,15 +1,16 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { RequireScope, ScopeGuard } from '@tidemark/http';
+import { invalid, TidemarkError } from '@tidemark/schemas';
 import { z } from 'zod';
 import type { CutoverOutcome, ProjectionStatus, RetireOutcome } from '../projection-ops';
 import type { DiffResult } from '../projection-ops/diff-core';
-import { AdminScopeGuard } from './auth';
-import { AdminError } from './errors';
 import type { ReplayJob } from './jobs';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { ReplayJobs } from './jobs';
 // biome-ignore lint/style/useImportType: needed at runtime for Nest DI
 import { AdminMetrics } from './metrics';
 import type { ResolvedAdminOptions } from './options';
+import { ADMIN_SCOPE } from './options';
 import type { AdminRequest } from './request';
 import { ADMIN_OPTIONS_RESOLVED } from './tokens';
 
@@ -73,14 +74,9 @@ export const AuditQuery = z.object({
 
 function projectionName(name: string): string {
   if (!PROJECTION_NAME.test(name)) {
-    throw new AdminError(
-      'INVALID_PROJECTION_NAME',
-      'a projection name is lowercase letters, digits and dashes',
-      400,
-      {
-        projection: name,
-      },
-    );
+    throw invalid('INVALID_PROJECTION_NAME', 'a projection name is lowercase letters, digits and dashes', {
+      projection: name,
+    });
   }
   return name;
 }
@@ -91,7 +87,8 @@ function actorOf(request: AdminRequest): string {
 }
 
 @Controller('v1/admin')
-@UseGuards(AdminScopeGuard)
+@UseGuards(ScopeGuard)
+@RequireScope(ADMIN_SCOPE)
 export class AdminController {
   constructor(
     @Inject(ADMIN_OPTIONS_RESOLVED) private readonly options: ResolvedAdminOptions,
@@ -145,7 +142,7 @@ export class AdminController {
   replayJob(@Param('job') id: string): ReplayJob {
     const job = this.jobs.get(id);
     if (!job)
-      throw new AdminError('JOB_NOT_FOUND', `no replay job ${id} (jobs are kept in memory)`, 404, {
+      throw new TidemarkError('JOB_NOT_FOUND', `no replay job ${id} (jobs are kept in memory)`, 404, false, {
         job: id,
       });
     return job;

@@ -1,13 +1,13 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { httpServiceProviders } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
+import type { Logger } from 'pino';
 import { AdminController } from './admin.controller';
-import { AdminAuthenticator, AdminScopeGuard } from './auth';
-import { AdminExceptionFilter } from './exception-filter';
+import { translateAdminError } from './errors';
 import { ReplayJobs } from './jobs';
 import { AdminMetrics } from './metrics';
-import type { AdminModuleAsyncOptions, AdminOptions } from './options';
+import type { AdminModuleAsyncOptions, AdminOptions, ResolvedAdminOptions } from './options';
 import { resolveAdminOptions } from './options';
 import { AdminSystemController } from './system.controller';
 import { ADMIN_LOGGER, ADMIN_OPTIONS, ADMIN_OPTIONS_RESOLVED } from './tokens';
@@ -33,10 +33,16 @@ export class AdminModule {
           inject: [ADMIN_OPTIONS],
         },
         { provide: AdminMetrics, useFactory: () => new AdminMetrics() },
-        AdminAuthenticator,
-        AdminScopeGuard,
+        // API keys, ScopeGuard and the exception filter (@tidemark/http), with the admin's own errors translated.
+        ...httpServiceProviders({
+          useFactory: (o: ResolvedAdminOptions, logger: Logger) => ({
+            apiKeys: o.apiKeys,
+            logger,
+            translateError: translateAdminError,
+          }),
+          inject: [ADMIN_OPTIONS_RESOLVED, ADMIN_LOGGER],
+        }),
         ReplayJobs,
-        { provide: APP_FILTER, useClass: AdminExceptionFilter },
       ],
       exports: [ADMIN_OPTIONS_RESOLVED, ADMIN_LOGGER, AdminMetrics, ReplayJobs],
     };

@@ -4,12 +4,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { observeRequests, PinoNestLogger } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
-import { PinoNestLogger } from '@tidemark/observability/http';
 import { AdminModule } from './admin.module';
 import { AdminMetrics } from './metrics';
 import type { AdminOptions } from './options';
-import { requestObserver } from './request-observer';
 
 /** Request bodies are small JSON objects. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -29,7 +28,12 @@ export async function createAdminApp(options: AdminOptions): Promise<INestApplic
   );
   app.disable('x-powered-by');
   // Before the body parser, so that requests it refuses are counted and logged too.
-  app.use(requestObserver(app.get(AdminMetrics), logger));
+  const metrics = app.get(AdminMetrics);
+  observeRequests(app, {
+    logger,
+    observe: (labels, seconds) => metrics.requestSeconds.observe(labels, seconds),
+    level: (request) => (request.method === 'GET' ? 'debug' : 'info'),
+  });
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   return app;
 }

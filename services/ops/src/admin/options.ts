@@ -1,14 +1,10 @@
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
+import type { ApiKey } from '@tidemark/http';
 import type { Logger } from 'pino';
 import type { DeploymentOps } from '../projection-ops';
 
-/** An API key: presented as `Authorization: Bearer <secret>` or `X-Api-Key: <secret>`. */
-export interface AdminApiKey {
-  id: string;
-  secret: string;
-  /** `admin` (every operator action) or `*` (everything). */
-  scopes: string[];
-}
+/** An API key (@tidemark/http); its scopes: `admin` (every operator action) or `*` (everything). */
+export type AdminApiKey = ApiKey;
 
 export interface AdminOptions {
   /** The operator actions (every context of the deployment). The caller's: not closed with the app. */

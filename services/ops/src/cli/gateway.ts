@@ -16,7 +16,8 @@ Usage: tidemark gateway --brokers <host:port,...> --api-keys-file <path> [option
        TIDEMARK_BROKERS=<host:port,...> TIDEMARK_API_KEYS_FILE=<path> tidemark gateway
 
 ${renderOptions('gateway')}
-API key scopes: commands:write:<context>, commands:read:<context>, or * for everything.
+API key scopes: commands:write:<context>, commands:read:<context>, commands:write:* and commands:read:* (every
+context), commands:* (both), or * for everything.
 
 Prints "gateway ready <url>" on stdout once it listens and its results consumers have joined; SIGINT or SIGTERM
 stops it cleanly.

@@ -1,13 +1,14 @@
 /**
  * The read routes of the contexts, as one Nest controller built from their query definitions (nestjs/cqrs
  * style: a context adds queries, never a controller). Each route is a GET handler with the context's read scope
- * as metadata (checked by ReadScopeGuard before anything else) that hands the read to the engine.
+ * `queries:read:<context>` as its required scope (checked by ScopeGuard, @tidemark/http, before anything else)
+ * that hands the read to the engine.
  */
 import type { Type } from '@nestjs/common';
-import { Controller, Get, Inject, Req, Res, SetMetadata, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res, UseGuards } from '@nestjs/common';
+import { RequireScope, ScopeGuard } from '@tidemark/http';
 import type { NamedQuery } from '@tidemark/sdk';
 import { QueryEngine } from '../engine';
-import { READ_SCOPE, ReadScopeGuard } from './auth';
 import type { ReadBody } from './read-request';
 import { readRequest, send } from './read-request';
 import type { QueryRequest, QueryResponse } from './request';
@@ -17,7 +18,7 @@ type RouteHandler = (request: QueryRequest, response: QueryResponse) => Promise<
 /** A controller class with one GET handler per query. */
 export function queryRoutesController(queries: readonly NamedQuery[]): Type<unknown> {
   @Controller()
-  @UseGuards(ReadScopeGuard)
+  @UseGuards(ScopeGuard)
   class QueryRoutesController {
     constructor(@Inject(QueryEngine) readonly engine: QueryEngine) {}
   }
@@ -34,7 +35,7 @@ export function queryRoutesController(queries: readonly NamedQuery[]): Type<unkn
     };
     const descriptor = Object.getOwnPropertyDescriptor(prototype, method) as PropertyDescriptor;
     Get(query.path)(prototype, method, descriptor);
-    SetMetadata(READ_SCOPE, `queries:read:${query.context}`)(prototype, method, descriptor);
+    RequireScope(`queries:read:${query.context}`)(prototype, method, descriptor);
     Req()(prototype, method, 0);
     Res({ passthrough: true })(prototype, method, 1);
   });

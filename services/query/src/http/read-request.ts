@@ -2,9 +2,10 @@
  * What every read takes from the HTTP request: the Consistency-Token header and the `stale` and `wait`
  * parameters; the wait is aborted when the client goes away. And what every answer sends back.
  */
+import { TidemarkError } from '@tidemark/schemas';
 import type { ReadAnswer, ReadRequest } from '../consistent-reads';
 import { answerHeaders } from '../consistent-reads';
-import { INVALID_QUERY_PARAMETER, QueryError } from '../errors';
+import { INVALID_QUERY_PARAMETER } from '../errors';
 import { MAX_QUERY_WAIT_TIMEOUT_MS } from '../options';
 import type { QueryRequest, QueryResponse } from './request';
 import { header } from './request';
@@ -48,7 +49,7 @@ export function send<D>(response: QueryResponse, answer: ReadAnswer<D>): ReadBod
 }
 
 const badParameter = (name: string, message: string) =>
-  new QueryError(INVALID_QUERY_PARAMETER, message, 400, false, { parameter: name });
+  new TidemarkError(INVALID_QUERY_PARAMETER, message, 400, false, { parameter: name });
 
 function parseStale(value: unknown): boolean {
   if (value === undefined) return false;

@@ -5,11 +5,12 @@
  * failed) and the query names a fallback, the fallback view answers at the same token.
  */
 import type { Lookup, ProjectionDocument } from '@tidemark/projection-runtime';
+import { TidemarkError } from '@tidemark/schemas';
 import type { DocumentQuery } from '@tidemark/sdk';
 import type { Logger } from 'pino';
 import type { ContextReads, Reached, ReadAnswer, ReadRequest } from '../consistent-reads';
 import { answer, notFound } from '../consistent-reads';
-import { INVALID_ID, QueryError } from '../errors';
+import { INVALID_ID } from '../errors';
 import type { QueryMetrics } from '../metrics';
 import type { ShadowSnapshot } from '../shadow';
 
@@ -19,7 +20,7 @@ export const MAX_ID_LENGTH = 200;
 export function validateKey(key: string, what: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (key.length === 0 || key.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
-    throw new QueryError(
+    throw new TidemarkError(
       INVALID_ID,
       `${what} must be 1 to ${MAX_ID_LENGTH} characters without control characters`,
       400,

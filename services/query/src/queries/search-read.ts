@@ -2,10 +2,11 @@
  * A search query (defineQueries' searchQuery): the same token semantics as every read, and the search runs only
  * once the search view covers the token (its sink refreshes before the watermark is published).
  */
+import { TidemarkError } from '@tidemark/schemas';
 import type { ProjectionDocument, SearchQuery, SearchResult } from '@tidemark/sdk';
 import type { ContextReads, ReadAnswer, ReadRequest } from '../consistent-reads';
 import { answer } from '../consistent-reads';
-import { QueryError, VIEW_UNAVAILABLE } from '../errors';
+import { VIEW_UNAVAILABLE } from '../errors';
 import type { SearchParams } from '../search/search-params';
 import { buildSearchRequest, searchResult } from '../search/search-request';
 import type { ShadowSnapshot } from '../shadow';
@@ -18,7 +19,7 @@ export async function readSearch(
 ): Promise<ReadAnswer<SearchResult<ProjectionDocument, string>>> {
   const { view } = query;
   if (!reads.views.isSearch(view.name)) {
-    throw new QueryError(VIEW_UNAVAILABLE, `the ${view.name} search view is not configured`, 503, true, {
+    throw new TidemarkError(VIEW_UNAVAILABLE, `the ${view.name} search view is not configured`, 503, true, {
       view: view.name,
     });
   }

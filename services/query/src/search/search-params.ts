@@ -3,8 +3,9 @@
  * INVALID_QUERY_PARAMETER naming the parameter (details.parameter), a parameter the query does not define
  * included: a misspelt filter must not silently widen the answer.
  */
+import { TidemarkError } from '@tidemark/schemas';
 import type { SearchQuery } from '@tidemark/sdk';
-import { INVALID_QUERY_PARAMETER, QueryError } from '../errors';
+import { INVALID_QUERY_PARAMETER } from '../errors';
 import { READ_PARAMETERS } from '../http/read-request';
 
 /** Longest accepted value of a term filter. */
@@ -21,7 +22,7 @@ export interface SearchParams {
 }
 
 const bad = (parameter: string, message: string) =>
-  new QueryError(INVALID_QUERY_PARAMETER, message, 400, false, { parameter });
+  new TidemarkError(INVALID_QUERY_PARAMETER, message, 400, false, { parameter });
 
 /** A single string value, or undefined; a repeated parameter (an array) or an object is refused. */
 function single(query: Record<string, unknown>, name: string): string | undefined {

@@ -1,14 +1,19 @@
 /**
  * The error side of every Tidemark HTTP service (gateway, query API, admin API): one body shape
- * `{error: {code, message, retryable, details?}}`, stable codes for what Nest and the body parser raise, a 500
- * with an error id (logged with the cause) for anything unexpected, and the code each response carried for the
- * request log line. Each service's exception filter maps its own errors, then calls answerError.
+ * `{error: {code, message, retryable, details?}}` for a TidemarkError (with its response headers), stable codes
+ * for what Nest and the body parser raise, a 500 with an error id (logged with the cause) for anything
+ * unexpected, and the code each response carried for the request log line. The exception filter
+ * (exception-filter.ts) maps with answerOf, then writes with answerError.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ArgumentsHost } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
+import { TidemarkError } from '@tidemark/schemas';
 import type { Logger } from 'pino';
+
+/** Seconds a client should wait before retrying a retryable 429/503 that named none. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export interface ErrorAnswer {
   status: number;
@@ -95,6 +100,62 @@ const FASTIFY_BODY_ERRORS: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.size.invalid',
 };
 
+/** A refused request body as the answer: 413, 400 MALFORMED_JSON, 415, or 400 BAD_REQUEST naming the reason. */
+export function answerFromBodyParserError(parser: BodyParserError, maxBodyBytes?: number): ErrorAnswer {
+  const refused = (status: number, code: string, message: string, details?: Record<string, unknown>) => ({
+    status,
+    code,
+    message,
+    retryable: false,
+    ...(details ? { details } : {}),
+    headers: {},
+  });
+  switch (parser.type) {
+    case 'entity.too.large': {
+      const limit = parser.limit ?? maxBodyBytes;
+      return refused(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        'the request body is too large',
+        typeof limit === 'number' ? { limitBytes: limit } : undefined,
+      );
+    }
+    case 'entity.parse.failed':
+      return refused(400, 'MALFORMED_JSON', 'the request body is not valid JSON');
+    case 'media.unsupported':
+      return refused(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return refused(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body encoding or charset is not supported');
+    default:
+      return refused(400, 'BAD_REQUEST', 'the request body could not be read', { reason: parser.type });
+  }
+}
+
+/** A TidemarkError as the answer, with its response headers. */
+export function answerFromTidemarkError(error: TidemarkError): ErrorAnswer {
+  return {
+    status: error.status,
+    code: error.code,
+    message: error.message,
+    retryable: error.retryable,
+    ...(error.details ? { details: error.details } : {}),
+    headers: { ...error.headers },
+  };
+}
+
+/**
+ * What a request failed with as the answer; undefined for an unexpected error (a 500). A TidemarkError (with its
+ * headers), a refused body (also when it is the cause of what Nest threw), a Nest HttpException below 500.
+ */
+export function answerOf(exception: unknown, maxBodyBytes?: number): ErrorAnswer | undefined {
+  if (exception instanceof TidemarkError) return answerFromTidemarkError(exception);
+  const parser =
+    bodyParserError(exception) ?? bodyParserError(exception instanceof Error ? exception.cause : undefined);
+  if (parser) return answerFromBodyParserError(parser, maxBodyBytes);
+  return answerFromHttpException(exception);
+}
+
 export function bodyParserError(error: unknown): BodyParserError | undefined {
   if (!error || typeof error !== 'object') return undefined;
   const candidate = error as {
@@ -126,7 +187,7 @@ export function answerError(
   known: ErrorAnswer | undefined,
   exception: unknown,
   logger: Logger,
-  retryAfterSeconds: number,
+  retryAfterSeconds: number = DEFAULT_RETRY_AFTER_SECONDS,
 ): void {
   const http = host.switchToHttp();
   const reply = http.getResponse<ServerResponse | FastifyReplyLike>();
