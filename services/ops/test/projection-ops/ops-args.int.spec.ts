@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { resolveCommon } from '../../src/cli/ops-args';
 import { UsageError } from '../../src/cli/usage-error';
+import { REPO_DEPLOYMENT_FILE } from '../support/deployment';
 
-// Reads an endpoints file from disk, so it is an integration test (the unit tier does no I/O).
+// Reads an endpoints file from disk, so it is an integration test (the unit tier does no I/O). Where the
+// platform is, which deployment module and catalog it runs: flags, then endpoints.json, then the environment.
 describe('resolveCommon', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-ops-args-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +23,9 @@ describe('resolveCommon', () => {
       memcached: '127.0.0.1:21211',
       search: 'http://127.0.0.1:19200',
       apiKey: 'tdk_x',
+      // What `tidemark up` ran with: operator commands load the same modules.
+      config: REPO_DEPLOYMENT_FILE,
+      catalog: REPO_DEPLOYMENT_FILE,
     }),
   );
 
@@ -34,7 +39,9 @@ describe('resolveCommon', () => {
         memcached: '127.0.0.1:21211',
         elasticsearch: 'http://127.0.0.1:19200',
       });
-      assert.equal(connection.context, 'listings');
+      assert.equal(connection.config, REPO_DEPLOYMENT_FILE);
+      assert.equal(connection.catalog, REPO_DEPLOYMENT_FILE);
+      assert.equal(connection.context, undefined, 'a projection names its context');
       assert.equal(connection.partitions, undefined, 'read from the broker later');
     }
   });
@@ -86,8 +93,12 @@ describe('resolveCommon', () => {
       (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message),
     );
     assert.throws(
-      () => resolveCommon({ endpoints, context: 'nowhere' }, {}),
-      (e: unknown) => e instanceof UsageError && /unknown context/.test(e.message),
+      () => resolveCommon({ endpoints, context: 'Not A Name' }, {}),
+      (e: unknown) => e instanceof UsageError && /TIDEMARK_CONTEXT/.test(e.message),
+    );
+    assert.throws(
+      () => resolveCommon({ endpoints, config: join(dir, 'nowhere.js') }, {}),
+      (e: unknown) => e instanceof UsageError && /TIDEMARK_CONFIG/.test(e.message),
     );
   });
 });
