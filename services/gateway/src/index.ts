@@ -1,3 +1,4 @@
+export { ErrorBody } from '@tidemark/http';
 export type { RunningGateway } from './app';
 export { createGatewayApp, startGateway } from './app';
 export { GatewayModule } from './gateway.module';
@@ -5,7 +6,7 @@ export type { AcceptedAnswer, SubmitInput } from './http/command.service';
 export { CommandService, toAnswer } from './http/command.service';
 export { createGatewayLogger } from './logger';
 export { GatewayMetrics } from './metrics';
-export { buildOpenApiDocument, ErrorBody, OpenApiDocument } from './openapi';
+export { buildOpenApiDocument, OpenApiDocument } from './openapi';
 export type { ApiKey, GatewayModuleAsyncOptions, GatewayOptions, ResolvedGatewayOptions } from './options';
 export {
   DEFAULT_MAX_BODY_BYTES,

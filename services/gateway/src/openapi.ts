@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { API_KEY_SECURITY_SCHEMES, errorBodySchema, errorResponse, schemaRef } from '@tidemark/http';
 import { AcceptedOutcome, APPEND_COMMAND_TYPE, CommandOutcome, CommandRequest } from '@tidemark/schemas';
 import type { ContextDefinition } from '@tidemark/sdk';
 import type { ZodType } from 'zod';
@@ -7,15 +8,6 @@ import type { ResolvedGatewayOptions } from './options';
 import { GATEWAY_OPTIONS_RESOLVED } from './tokens';
 
 type Json = Record<string, unknown>;
-
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string().describe('Stable error code, e.g. VERSION_CONFLICT'),
-    message: z.string(),
-    retryable: z.boolean().describe('Whether retrying the same request can succeed'),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
 
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
@@ -27,13 +19,7 @@ function jsonSchema(schema: ZodType, io: 'input' | 'output'): Json {
 }
 
 const componentName = (...parts: string[]) => parts.map((p) => p.replace(/[^A-Za-z0-9._-]/g, '_')).join('.');
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-
-const errorResponse = (description: string, headers?: Json) => ({
-  description,
-  ...(headers ? { headers } : {}),
-  content: { 'application/json': { schema: ref('Error') } },
-});
+const ref = schemaRef;
 
 const retryAfter = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
@@ -51,7 +37,7 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
     CommandRequest: jsonSchema(CommandRequest, 'input'),
     AcceptedAnswer: jsonSchema(AcceptedOutcome, 'output'),
     CommandOutcome: jsonSchema(CommandOutcome, 'output'),
-    Error: jsonSchema(ErrorBody, 'output'),
+    Error: errorBodySchema(),
   };
   const variants: Json[] = [];
   const commandsByContext: Json = {};
@@ -205,10 +191,7 @@ export function buildOpenApiDocument(contexts: readonly ContextDefinition[]): Js
     },
     components: {
       schemas,
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-      },
+      securitySchemes: API_KEY_SECURITY_SCHEMES,
     },
     'x-tidemark-commands': commandsByContext,
   };

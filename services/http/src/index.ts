@@ -8,6 +8,7 @@ export * from './config';
 export * from './errors';
 export * from './exception-filter';
 export * from './nest-logger';
+export * from './openapi';
 export * from './providers';
 export * from './requests';
 export * from './scopes';

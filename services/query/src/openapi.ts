@@ -4,6 +4,7 @@
  * zod schemas where they declare one (`document`).
  */
 import { Inject, Injectable } from '@nestjs/common';
+import { API_KEY_SECURITY_SCHEMES, errorBodySchema, errorResponse, schemaRef } from '@tidemark/http';
 import type { NamedQuery, ProjectionDefinition, SearchQuery } from '@tidemark/sdk';
 import { z } from 'zod';
 import type { ResolvedQueryOptions } from './options';
@@ -14,12 +15,8 @@ import { QUERY_OPTIONS_RESOLVED } from './tokens';
 
 type Json = Record<string, unknown>;
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string, headers?: Json) => ({
-  description,
-  ...(headers ? { headers } : {}),
-  content: { 'application/json': { schema: ref('Error') } },
-});
+const ref = schemaRef;
+const error = errorResponse;
 const retryAfter = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
 };
@@ -55,23 +52,6 @@ const envelope = (data: Json) => ({
   },
   required: ['data', 'token'],
 });
-
-const ERROR_SCHEMA = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        retryable: { type: 'boolean' },
-        details: { type: 'object' },
-      },
-      required: ['code', 'message', 'retryable'],
-    },
-  },
-  required: ['error'],
-};
 
 /** `listing-detail` -> `ListingDetail`. */
 const pascal = (name: string) =>
@@ -170,7 +150,7 @@ export function buildOpenApiDocument(
     description,
     schema,
   });
-  const schemas: Json = { Error: ERROR_SCHEMA };
+  const schemas: Json = { Error: errorBodySchema() };
   const paths: Json = {};
   const documentRef = (view: ProjectionDefinition) => {
     const name = pascal(view.name);
@@ -255,10 +235,7 @@ export function buildOpenApiDocument(
     },
     components: {
       schemas,
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-      },
+      securitySchemes: API_KEY_SECURITY_SCHEMES,
     },
   };
 }

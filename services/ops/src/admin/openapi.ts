@@ -1,4 +1,5 @@
 /** The admin API's OpenAPI 3.1 document (GET /openapi.json). Request bodies come from the zod schemas. */
+import { API_KEY_SECURITY_SCHEMES, errorBodySchema, errorResponse, schemaRef } from '@tidemark/http';
 import { z } from 'zod';
 import { CutoverBody, ReplayBody, RetireBody, RollbackBody } from './admin.controller';
 
@@ -13,11 +14,8 @@ function schemaOf(schema: z.ZodType): Json {
   return rest;
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ref('Error') } },
-});
+const ref = schemaRef;
+const error = (description: string) => errorResponse(description);
 const json = (description: string, schema: Json = { type: 'object' }) => ({
   description,
   content: { 'application/json': { schema } },
@@ -164,27 +162,9 @@ export const ADMIN_OPENAPI: Json = {
     },
   },
   components: {
-    securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer' },
-      apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-    },
+    securitySchemes: API_KEY_SECURITY_SCHEMES,
     schemas: {
-      Error: {
-        type: 'object',
-        properties: {
-          error: {
-            type: 'object',
-            properties: {
-              code: { type: 'string' },
-              message: { type: 'string' },
-              retryable: { type: 'boolean' },
-              details: { type: 'object' },
-            },
-            required: ['code', 'message', 'retryable'],
-          },
-        },
-        required: ['error'],
-      },
+      Error: errorBodySchema(),
       ReplayJob: {
         type: 'object',
         properties: {
