@@ -44,6 +44,8 @@ export interface ElasticsearchSinkOptions {
    * refresh and a search of the checkpoints index.
    */
   partitions?: number;
+  /** Receives `alias moved` when activate() moves the projection's alias (none: not logged). */
+  logger?: { info(details: Record<string, unknown>, message: string): void };
   /** Parallel `_mget` requests of a load() that needs more than one (default 4). */
   concurrency?: number;
   /** Ids per `_mget` request of a load() (default 5,000). */
@@ -57,6 +59,8 @@ export interface ElasticsearchSink<D extends ProjectionDocument = ProjectionDocu
   readonly client: Client;
   /** The document half of commit(): one `_bulk`, searchable when it returns; the checkpoint does not move. */
   writeDocuments(partition: number, writes: readonly DocumentWrite<D>[]): Promise<void>;
+  /** Moves the projection's alias to this version's index (atomically); the undo gives it back. */
+  activate(): Promise<{ undo(): Promise<void> }>;
 }
 
 /** Keeps the highest position per key: the bulk then never depends on the order of its items. */
@@ -142,7 +146,7 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
   /**
    * The projection's version-independent alias points at one version's index. The first version to be prepared
    * takes it (as the control table makes the first version active); later versions leave it alone, and a
-   * cutover moves it in one `_aliases` call.
+   * cutover moves it in one `_aliases` call (activate()).
    */
   private async claimAlias(): Promise<void> {
     const { alias, index } = this.names;
@@ -315,6 +319,46 @@ class ElasticsearchSinkImpl<D extends ProjectionDocument> implements Elasticsear
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
     }
+  }
+
+  /**
+   * Moves the alias `tm-<ctx>-<name>` to this version's index in ONE `POST /_aliases` (removed from whatever
+   * holds it, added here): atomic for every reader of the alias. The undo gives it back to what held it.
+   */
+  async activate(): Promise<{ undo(): Promise<void> }> {
+    const { alias, index } = this.names;
+    const previous = await this.aliasHolders();
+    try {
+      await this.moveAlias(previous, [index]);
+    } catch (error) {
+      // A request that failed may still have been applied (an answer lost on the way): put back what moved.
+      await this.restoreAlias(previous).catch(() => undefined);
+      throw error;
+    }
+    this.options.logger?.info({ alias, from: previous, to: index }, 'alias moved');
+    return { undo: () => this.restoreAlias(previous) };
+  }
+
+  /** The indices the projection's alias points at (none when it does not exist). */
+  private async aliasHolders(): Promise<string[]> {
+    const { alias } = this.names;
+    if (!(await this.client.indices.existsAlias({ name: alias }))) return [];
+    return Object.keys(await this.client.indices.getAlias({ name: alias }));
+  }
+
+  /** Moves the alias from `from` to exactly `to` in one `_aliases` call (none when they agree). */
+  private async moveAlias(from: readonly string[], to: readonly string[]): Promise<void> {
+    const { alias } = this.names;
+    const actions = [
+      ...from.filter((held) => !to.includes(held)).map((held) => ({ remove: { index: held, alias } })),
+      ...to.filter((wanted) => !from.includes(wanted)).map((wanted) => ({ add: { index: wanted, alias } })),
+    ];
+    if (actions.length > 0) await this.client.indices.updateAliases({ actions });
+  }
+
+  /** Points the alias at exactly `holders` again, from wherever it is now. */
+  private async restoreAlias(holders: readonly string[]): Promise<void> {
+    await this.moveAlias(await this.aliasHolders(), holders);
   }
 
   async drop(): Promise<void> {

@@ -73,6 +73,14 @@ export interface Sink<D extends ProjectionDocument = ProjectionDocument> {
   read(partition: number, key: string): Promise<Lookup<D>>;
   /** Drops every target of this version (retire); afterwards checkpoints() is empty. */
   drop(): Promise<void>;
+  /**
+   * Makes this version the one readers of the store's own alias see (a store that has one: the Elasticsearch
+   * alias `tm-<ctx>-<name>`); the undo restores the previous state. A cutover or rollback calls it inside the
+   * control table's transaction and undoes it when that transaction does not commit, so the store and the
+   * control table switch together. Activating the version already seen changes nothing; an activation that
+   * throws leaves the store as it was. Stores whose readers only follow the control table leave it out.
+   */
+  activate?(): Promise<{ undo(): Promise<void> }>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { ProjectionCatalog } from '../catalog';
 import type { HostedDeployment } from '../deployment';
 import type { StoreEndpoints } from '../sinks';
-import { badRequest, notFound } from './errors';
+import { auditLimit } from './audit';
+import { notFound } from './errors';
 import type {
   Actor,
   CutoverOptions,
@@ -116,10 +117,7 @@ export class DeploymentOps {
 
   /** The audit log, newest first: of one projection, or of every context. */
   async audit(options: { limit?: number; projection?: string } = {}) {
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw badRequest('INVALID_ARGUMENT', `limit must be between 1 and 10000 (got ${limit})`);
-    }
+    const limit = auditLimit(options.limit);
     if (options.projection !== undefined) return (await this.of(options.projection)).audit(options);
     const records = await Promise.all(
       this.options.deployment

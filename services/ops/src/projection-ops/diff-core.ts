@@ -58,7 +58,7 @@ export type PairOutcome =
   | { kind: 'differ'; differences: FieldDifference[] }
   | { kind: 'onlyInA'; differences: FieldDifference[] }
   | { kind: 'onlyInB'; differences: FieldDifference[] }
-  /** A cache store lost the document (memcached eviction): nothing can be said. */
+  /** A cache store lost the document (an eviction): nothing can be said. */
   | { kind: 'unknown' }
   /** The two sides show the key at different log positions (one version moved on): reload and retry. */
   | { kind: 'moving' };

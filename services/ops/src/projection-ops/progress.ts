@@ -40,6 +40,35 @@ export class RateMeter {
   }
 }
 
+/**
+ * One poll of a replay: each partition's checkpoint against the log end read just before it. `initialTotal` is
+ * the checkpoints' sum when the run started (what this run applied is the growth since), `meter` rates it.
+ */
+export function replayProgress(
+  checkpoints: readonly number[],
+  ends: readonly number[],
+  run: { initialTotal: number; meter: RateMeter; started: number; now: number },
+): ReplayProgress {
+  const total = checkpoints.reduce((a, b) => a + b, 0);
+  const applied = Math.max(0, total - run.initialTotal);
+  const rate = run.meter.sample(run.now, applied);
+  const partitions: ReplayPartitionProgress[] = checkpoints.map((checkpoint, partition) => {
+    const logEnd = ends[partition] ?? 0;
+    return { partition, checkpoint, logEnd, lag: Math.max(0, logEnd - checkpoint) };
+  });
+  const lag = partitions.reduce((sum, p) => sum + p.lag, 0);
+  return {
+    appliedEvents: applied,
+    checkpointTotal: total,
+    logEndTotal: ends.reduce((a, b) => a + b, 0),
+    eventsPerSecond: rate,
+    lag,
+    etaSeconds: lag === 0 ? 0 : rate > 0 ? lag / rate : null,
+    elapsedSeconds: (run.now - run.started) / 1000,
+    partitions,
+  };
+}
+
 const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function eta(seconds: number | null): string {

@@ -9,6 +9,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class ThrottledSink<D extends ProjectionDocument = ProjectionDocument> implements Sink<D> {
   readonly store: Sink<D>['store'];
+  readonly activate?: Sink<D>['activate'];
   /** Last checkpoint committed (or read) per partition: a commit's cost is how far it moves it. */
   private readonly positions = new Map<number, number>();
   /** When the next offset may be committed (ms since epoch). */
@@ -20,6 +21,9 @@ export class ThrottledSink<D extends ProjectionDocument = ProjectionDocument> im
   ) {
     if (!(eventsPerSecond > 0)) throw new Error('eventsPerSecond must be positive');
     this.store = inner.store;
+    // Optional in the store: the wrapper has it exactly when the wrapped sink does.
+    const activate = inner.activate;
+    if (activate) this.activate = () => activate.call(inner);
   }
 
   prepare(): Promise<void> {

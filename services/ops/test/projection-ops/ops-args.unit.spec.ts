@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseDuration } from '../../src/cli/ops-args';
-import { formatProgress, formatReplaySummary, RateMeter } from '../../src/projection-ops/progress';
+import {
+  formatProgress,
+  formatReplaySummary,
+  RateMeter,
+  replayProgress,
+} from '../../src/projection-ops/progress';
 
 describe('parseDuration', () => {
   test('units, combinations and bare seconds', () => {
@@ -64,5 +69,47 @@ describe('replay progress', () => {
     // Later samples forget the start of the window.
     meter.sample(8_000, 4_000);
     assert.equal(meter.sample(9_000, 4_000), 1000 / 7);
+  });
+
+  test('replayProgress: one poll against the log ends, counting only what this run applied', () => {
+    const meter = new RateMeter(5_000);
+    meter.sample(10_000, 0);
+    const progress = replayProgress([40, 0, 25], [50, 10, 25], {
+      initialTotal: 15,
+      meter,
+      started: 10_000,
+      now: 12_000,
+    });
+    assert.deepEqual(progress, {
+      appliedEvents: 50,
+      checkpointTotal: 65,
+      logEndTotal: 85,
+      eventsPerSecond: 25,
+      lag: 20,
+      etaSeconds: 0.8,
+      elapsedSeconds: 2,
+      partitions: [
+        { partition: 0, checkpoint: 40, logEnd: 50, lag: 10 },
+        { partition: 1, checkpoint: 0, logEnd: 10, lag: 10 },
+        { partition: 2, checkpoint: 25, logEnd: 25, lag: 0 },
+      ],
+    });
+  });
+
+  test('replayProgress: caught up means no ETA to wait; no rate yet means an unknown one', () => {
+    const done = replayProgress([5, 5], [5, 5], {
+      initialTotal: 10,
+      meter: new RateMeter(),
+      started: 0,
+      now: 0,
+    });
+    assert.deepEqual([done.appliedEvents, done.lag, done.etaSeconds], [0, 0, 0]);
+    const meter = new RateMeter();
+    meter.sample(0, 0);
+    const stalled = replayProgress([0], [7], { initialTotal: 0, meter, started: 0, now: 1_000 });
+    assert.deepEqual([stalled.eventsPerSecond, stalled.lag, stalled.etaSeconds], [0, 7, null]);
+    // A checkpoint read lower than at the start (a store that lost it) applies nothing rather than less.
+    const lower = replayProgress([3], [9], { initialTotal: 5, meter: new RateMeter(), started: 0, now: 0 });
+    assert.equal(lower.appliedEvents, 0);
   });
 });
