@@ -93,9 +93,15 @@ function commandOf(entry: (typeof tidemark)[number]): Service {
   return command as Service;
 }
 
-/** The compose environment as the container sees it: a secret's /run/secrets path becomes the file compose mounts. */
+/** The deployment module the image names (ENV TIDEMARK_CONFIG=/app/tidemark.config.js): this repository's. */
+const IMAGE_CONFIG = '/app/tidemark.config.js';
+
+/**
+ * The compose environment as the container sees it: a secret's /run/secrets path becomes the file compose mounts,
+ * and the image's TIDEMARK_CONFIG (unless the service sets its own) the repository's deployment module.
+ */
 function hostEnvironment(entry: (typeof tidemark)[number]): Record<string, string> {
-  const env = { ...entry.env };
+  const env: Record<string, string> = { TIDEMARK_CONFIG: resolve(ROOT, 'tidemark.config.js'), ...entry.env };
   for (const [key, value] of Object.entries(env)) {
     const secret = /^\/run\/secrets\/(.+)$/.exec(value)?.[1];
     if (secret === undefined) continue;
@@ -122,9 +128,9 @@ function run(args: string[], env: Record<string, string>) {
 /** A value every variable of the kind refuses. */
 const BAD_VALUE: Record<Kind, string> = {
   hostPorts: 'no-port-here',
-  contexts: 'no-such-context',
-  context: 'no-such-context',
-  projections: 'no-such-projection',
+  contexts: 'Not A Context!',
+  context: 'Not A Context!',
+  projections: 'Not A Projection!',
   int: 'twelve',
   url: 'not a url',
   word: 'two words',
@@ -220,14 +226,31 @@ describe('docker-compose.yml', () => {
   });
 
   test('runs every service command from the one multi-stage Dockerfile, configured only by environment', () => {
-    assert.deepEqual(tidemark.map(commandOf).sort(), [...SERVICES].sort(), 'one service per command');
+    // Every command runs; the processor once per context of the deployment module (TIDEMARK_CONTEXT).
+    assert.deepEqual(
+      [...new Set(tidemark.map(commandOf))].sort(),
+      [...SERVICES].sort(),
+      'a service per command',
+    );
+    const processorContexts = tidemark
+      .filter((entry) => commandOf(entry) === 'processor')
+      .map((entry) => entry.env.TIDEMARK_CONTEXT);
+    assert.deepEqual(
+      processorContexts.sort(),
+      ['listings', 'tickets'],
+      'a processor service per hosted context',
+    );
     for (const entry of tidemark)
       assert.equal(entry.command.length, 1, `${entry.name}: no flags in command (environment only)`);
     const dockerfile = readFileSync(resolve(ROOT, DOCKERFILE), 'utf8');
     const stages = dockerfile.match(/^FROM node:20\S* AS \w+$/gm) ?? [];
     assert.ok(stages.length >= 2, 'multi-stage node:20 build');
     assert.match(dockerfile, /npm install/);
-    assert.match(dockerfile, /nx run @tidemark\/ops:build/);
+    assert.match(dockerfile, /nx run-many -t build/);
+    assert.ok(
+      dockerfile.includes(`ENV TIDEMARK_CONFIG=${IMAGE_CONFIG}`),
+      'the image names its deployment module',
+    );
     assert.match(dockerfile, /ENTRYPOINT \["node", "services\/ops\/bin\/tidemark\.js"\]/);
     const dockerignore = readFileSync(resolve(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const pattern of ['**/node_modules', '**/dist', '.git'])

@@ -10,7 +10,8 @@
  * change and the layering rules hold; `tidemark up` (free ports, broker and Postgres only) hosts it: the guide's
  * command is accepted (and the same again with its Idempotency-Key answers the same), a read with its
  * Consistency-Token returns the document, another id is 404 ORDERS_NOT_FOUND, and Ctrl-C stops it with exit
- * code 0. Then `tidemark new projection` for every store builds, passes its tests and Biome; and the guide's
+ * code 0. The guide's store check (the sink contract suite on the generated projection, in a real Postgres)
+ * passes. Then `tidemark new projection` for every store builds, passes its tests and Biome; and the guide's
  * catalog step (replay order-detail v2, diff, cutover) leaves reads served by v2, with the new Postgres view
  * readable at the same token.
  */
@@ -380,6 +381,37 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
     assert.equal(biome.status, 0, biome.output);
     const layers = run(process.execPath, [join(REPO, 'scripts/check-layers.mjs'), scratch]);
     assert.equal(layers.status, 0, layers.output);
+  });
+
+  test("the guide's store check: the sink contract suite runs the projection in a real Postgres", () => {
+    const block = [...GUIDE.matchAll(/^\s*```ts\n([\s\S]*?)^\s*```/gm)]
+      .map((match) => match[1] ?? '')
+      .find((text) => text.includes('describeProjectionContract'));
+    assert.ok(block, 'the guide shows the store check');
+    const file = at('projections/orders/test/stores.int.spec.ts');
+    writeFileSync(file, block);
+    // The devDependencies the guide says to add.
+    const manifestFile = at('projections/orders/package.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      devDependencies?: Record<string, string>;
+    };
+    manifest.devDependencies = {
+      ...manifest.devDependencies,
+      '@tidemark/ops': '0.1.0',
+      '@tidemark/sink-contract': '0.1.0',
+      '@tidemark/stack': '0.1.0',
+    };
+    writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    const built = tsc('projections/orders');
+    assert.equal(built.status, 0, built.output);
+    const compiled = at('projections/orders/dist/test/stores.int.spec.js');
+    const result = run(process.execPath, ['--test', compiled]);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /^# pass 3$/m);
+    assert.match(result.output, /^# fail 0$/m);
+    // The later steps run the unit tests only.
+    rmSync(file);
+    rmSync(compiled);
   });
 
   test("tidemark up hosts it: the guide's command, then a read with its token", async () => {

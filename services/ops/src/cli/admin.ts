@@ -36,7 +36,7 @@ Prints "admin ready <url>" on stdout once it listens; SIGINT or SIGTERM stops it
 `;
 
 export async function runAdminCommand(argv: string[]): Promise<void> {
-  const parsed = parseServiceArgs('admin', argv, HELP);
+  const parsed = await parseServiceArgs('admin', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = createLogger('tidemark.admin', { level: s['log-level'] });

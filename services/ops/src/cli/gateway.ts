@@ -24,7 +24,7 @@ stops it cleanly.
 `;
 
 export async function runGatewayCommand(argv: string[]): Promise<void> {
-  const parsed = parseServiceArgs('gateway', argv, HELP);
+  const parsed = await parseServiceArgs('gateway', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = createLogger('tidemark.gateway', { level: s['log-level'] });

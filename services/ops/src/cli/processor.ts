@@ -21,7 +21,7 @@ Prints "processor ready <context>" on stdout once it has joined the group; SIGIN
 `;
 
 export async function runProcessorCommand(argv: string[]): Promise<void> {
-  const parsed = parseServiceArgs('processor', argv, HELP);
+  const parsed = await parseServiceArgs('processor', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
   const deployment = await deploymentOf(s);

@@ -30,7 +30,7 @@ finishes the batch in flight and stops cleanly. Lag per partition, apply rate an
 `;
 
 export async function runProjectorCommand(argv: string[]): Promise<void> {
-  const parsed = parseServiceArgs('projector', argv, HELP);
+  const parsed = await parseServiceArgs('projector', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = createLogger('tidemark.projector', { level: s['log-level'] });

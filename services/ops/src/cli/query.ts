@@ -23,7 +23,7 @@ Prints "query ready <url>" on stdout once it listens; SIGINT or SIGTERM stops it
 `;
 
 export async function runQueryCommand(argv: string[]): Promise<void> {
-  const parsed = parseServiceArgs('query', argv, HELP);
+  const parsed = await parseServiceArgs('query', argv, HELP);
   if (parsed === null) return;
   const s = parsed.settings;
   const logger = createLogger('tidemark.query', { level: s['log-level'] });

@@ -50,3 +50,39 @@ export function singleContext(deployment: HostedDeployment, named: string | unde
   }
   return only;
 }
+
+/**
+ * What --check-config adds to the settings: the deployment module loads, and the contexts and projections the
+ * settings name are hosted by it. Every problem is listed in one UsageError.
+ */
+export async function checkDeploymentSettings(settings: {
+  config?: string | undefined;
+  context?: string | undefined;
+  contexts?: readonly string[] | undefined;
+  projections?: readonly string[] | undefined;
+}): Promise<{ module: string; contexts: string[] }> {
+  const deployment = await deploymentOf(settings);
+  const problems: string[] = [];
+  const attempt = (check: () => unknown) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problems.push(error.message);
+    }
+  };
+  if ('context' in settings) attempt(() => singleContext(deployment, settings.context));
+  if (settings.contexts) attempt(() => selectedContexts(deployment, settings.contexts));
+  const known = new Set([
+    ...deployment.projections().map((p) => p.name),
+    ...deployment.deployment.catalog.map((p) => p.name),
+  ]);
+  const unknown = (settings.projections ?? []).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    problems.push(
+      `TIDEMARK_PROJECTIONS (--projections) names ${unknown.join(', ')}, which the deployment module does not define (it defines: ${[...known].join(', ')})`,
+    );
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return { module: deployment.file ?? '', contexts: deployment.names() };
+}

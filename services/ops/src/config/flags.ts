@@ -4,13 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/usage-error';
+import { checkDeploymentSettings } from './deployment-settings';
 import type { EnvVar, FlagValues, Service, Settings } from './env';
 import { ConfigError, describeSettings, resolveSettings, SERVICE_ENV } from './env';
 
 const HELP_FLAG = { flag: 'help', short: 'h', text: 'Show this text' } as const;
 const CHECK_FLAG = {
   flag: 'check-config',
-  text: 'Validate the settings, print them as JSON (secrets redacted) and exit without connecting',
+  text: 'Validate the settings and the names they give against the deployment module, print them as JSON (secrets redacted) and exit without connecting',
 } as const;
 
 /** The "Options:" section of a service command's --help: flag, description, then its variable and default. */
@@ -38,14 +39,16 @@ export interface ParsedService<S extends Service> {
 
 /**
  * Parses a service command's arguments against its settings table. `--help` prints `help` and yields null;
- * `--check-config` prints the resolved settings and yields null; a bad flag or setting is a UsageError.
+ * `--check-config` also loads the deployment module and checks the context and projection names against it,
+ * prints the resolved settings and the module's contexts, and yields null; a bad flag or setting is a
+ * UsageError.
  */
-export function parseServiceArgs<S extends Service>(
+export async function parseServiceArgs<S extends Service>(
   service: S,
   argv: string[],
   help: string,
   env: NodeJS.ProcessEnv = process.env,
-): ParsedService<S> | null {
+): Promise<ParsedService<S> | null> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const spec of SERVICE_ENV[service] as readonly EnvVar[]) options[spec.flag] = { type: 'string' };
   options[HELP_FLAG.flag] = { type: 'boolean', short: HELP_FLAG.short };
@@ -69,7 +72,10 @@ export function parseServiceArgs<S extends Service>(
     throw error;
   }
   if (values[CHECK_FLAG.flag] === true) {
-    process.stdout.write(`${JSON.stringify(describeSettings(service, settings), null, 2)}\n`);
+    const deployment = await checkDeploymentSettings(settings);
+    process.stdout.write(
+      `${JSON.stringify({ ...describeSettings(service, settings), deployment }, null, 2)}\n`,
+    );
     return null;
   }
   return { settings };
