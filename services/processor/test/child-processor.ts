@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const CLI = resolve(__dirname, '../../../ops/bin/tidemark.js');
+/** The repository's deployment module (from services/processor/dist/test/). */
+const CONFIG = resolve(__dirname, '../../../../tidemark.config.js');
 
 export interface ChildProcessor {
   name: string;
@@ -25,6 +27,8 @@ export async function startChildProcessor(
       'processor',
       '--brokers',
       bootstrap,
+      '--config',
+      CONFIG,
       '--context',
       'listings',
       '--partitions',
