@@ -1,9 +1,7 @@
 /** `tidemark projector` as a child process (so that a test can kill -9 it), ready once its groups are joined. */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-
-const CLI = resolve(__dirname, '../../../services/ops/bin/tidemark.js');
+import { CLI, REPO_DEPLOYMENT_FILE } from './deployment';
 
 export interface ProjectorEndpoints {
   broker: string;
@@ -31,6 +29,8 @@ export async function startChildProjector(
   const args = [
     CLI,
     'projector',
+    '--config',
+    REPO_DEPLOYMENT_FILE,
     '--brokers',
     endpoints.broker,
     '--postgres',
