@@ -2,7 +2,8 @@
 // The layering rules of the repository (docs/design.md, Layout), checked from package.json files and import
 // specifiers. Run by `npm run lint`; test/architecture runs it against this tree and against a deliberate violation.
 //
-//   - A context is a folder services/contexts/<name>; its packages are that folder and projections/<name>.
+//   - A context is a folder services/contexts/<name>; its packages are the folders in it (its domain, its
+//     projections and queries).
 //   - Platform packages (every other package but the test workspace) never depend on, import or name a context
 //     (a quoted '<name>' or a path segment /<name>/ in their sources; their tests may).
 //   - Dependencies point down: services -> projections -> infra -> schemas (schemas/core, then schemas/sdk).
@@ -25,21 +26,21 @@ function layerOf(dir) {
 
 const LAYER_NAMES = ['schemas/core', 'schemas/sdk', 'infra', 'projections', 'services', 'test'];
 
+/** The workspace folders the root package.json's globs name (`*` stands for one folder name). */
 function packageDirs(root) {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const dirs = [];
-  for (const pattern of manifest.workspaces ?? []) {
-    if (pattern.endsWith('/*')) {
-      const parent = join(root, pattern.slice(0, -2));
-      if (!existsSync(parent)) continue;
-      for (const name of readdirSync(parent).sort()) {
-        if (existsSync(join(parent, name, 'package.json'))) dirs.push(`${pattern.slice(0, -2)}/${name}`);
-      }
-    } else if (existsSync(join(root, pattern, 'package.json'))) {
-      dirs.push(pattern);
-    }
-  }
-  return dirs;
+  const expand = (prefix, segments) => {
+    if (segments.length === 0) return existsSync(join(root, prefix, 'package.json')) ? [prefix] : [];
+    const [segment, ...rest] = segments;
+    if (segment !== '*') return expand(prefix ? `${prefix}/${segment}` : segment, rest);
+    const parent = join(root, prefix);
+    if (!existsSync(parent)) return [];
+    return readdirSync(parent)
+      .sort()
+      .filter((name) => statSync(join(parent, name)).isDirectory())
+      .flatMap((name) => expand(`${prefix}/${name}`, rest));
+  };
+  return [...new Set((manifest.workspaces ?? []).flatMap((pattern) => expand('', pattern.split('/'))))];
 }
 
 function sourceFiles(dir) {
@@ -60,15 +61,11 @@ const IMPORT = /(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)['"]([^'"]+)
 export function checkLayers(root) {
   root = resolve(root);
   const dirs = packageDirs(root);
-  const contextNames = dirs.filter((d) => d.startsWith('services/contexts/')).map((d) => d.split('/')[2]);
+  const contextOf = (dir) => (dir.startsWith('services/contexts/') ? dir.split('/')[2] : undefined);
+  const contextNames = [...new Set(dirs.map(contextOf).filter((name) => name !== undefined))];
   const packages = dirs.map((dir) => {
     const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
-    const segments = dir.split('/');
-    const context = dir.startsWith('services/contexts/')
-      ? segments[2]
-      : dir.startsWith('projections/') && contextNames.includes(segments[1])
-        ? segments[1]
-        : undefined;
+    const context = contextOf(dir);
     return { dir, name: manifest.name, dependencies: Object.keys(manifest.dependencies ?? {}), context };
   });
   const byName = new Map(packages.map((p) => [p.name, p]));

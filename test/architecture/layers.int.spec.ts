@@ -41,7 +41,7 @@ describe('layering rules', () => {
   test('name every deliberate violation', async () => {
     write('package.json', {
       name: 'fixture',
-      workspaces: ['schemas/*', 'infra/*', 'services/*', 'services/contexts/*', 'projections/*'],
+      workspaces: ['schemas/*', 'infra/*', 'services/*', 'services/contexts/*/*', 'projections/*'],
     });
     write('schemas/core/package.json', pkg('@t/schemas'));
     write('schemas/sdk/package.json', pkg('@t/sdk', ['@t/schemas']));
@@ -54,11 +54,18 @@ describe('layering rules', () => {
     );
     // A test of the platform may name a context: only src counts.
     write('services/gateway/test/routes.spec.ts', "import '@t/orders';\nconst c = 'orders';\n");
-    write('services/contexts/orders/package.json', pkg('@t/orders', ['@t/sdk']));
-    write('services/contexts/orders/src/index.ts', "import { x } from '@t/gateway';\nexport const y = x;\n");
-    write('projections/orders/package.json', pkg('@t/orders-projections', ['@t/orders', '@t/sdk']));
+    write('services/contexts/orders/domain/package.json', pkg('@t/orders', ['@t/sdk']));
     write(
-      'projections/orders/src/index.ts',
+      'services/contexts/orders/domain/src/index.ts',
+      "import { x } from '@t/gateway';\nexport const y = x;\n",
+    );
+    // The context's read side uses its own domain: allowed.
+    write(
+      'services/contexts/orders/projections/package.json',
+      pkg('@t/orders-projections', ['@t/orders', '@t/sdk']),
+    );
+    write(
+      'services/contexts/orders/projections/src/index.ts',
       "import { ordersContext } from '@t/orders';\nexport const c = ordersContext;\n",
     );
 
@@ -66,10 +73,10 @@ describe('layering rules', () => {
     assert.deepEqual(violations, [
       'infra/kafka: depends on @t/broker, the embedded broker (the client helpers must not load it)',
       'infra/kafka: depends on @t/gateway (services/gateway), a layer above (infra may use only what is below it)',
-      'services/contexts/orders: the context package imports (services/contexts/orders/src/index.ts) the platform package @t/gateway: contexts use only the SDK',
+      'services/contexts/orders/domain: the context package imports (services/contexts/orders/domain/src/index.ts) the platform package @t/gateway: contexts use only the SDK',
       "services/gateway/src/routes.ts: the platform names the context 'orders'",
-      'services/gateway: the platform package depends on the context package @t/orders (services/contexts/orders)',
-      'services/gateway: the platform package imports (services/gateway/src/routes.ts) the context package @t/orders (services/contexts/orders)',
+      'services/gateway: the platform package depends on the context package @t/orders (services/contexts/orders/domain)',
+      'services/gateway: the platform package imports (services/gateway/src/routes.ts) the context package @t/orders (services/contexts/orders/domain)',
     ]);
   });
 });

@@ -330,26 +330,24 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       result.output,
       /Next steps:\n[\s\S]*npm install[\s\S]*tidemark up --config tidemark\.config\.js/,
     );
-    const written = [
-      ...allFiles(at('services')),
-      ...allFiles(at('projections')),
-      at('tidemark.config.js'),
-    ].map((file) => relative(scratch, file));
+    const written = [...allFiles(at('services')), at('tidemark.config.js')].map((file) =>
+      relative(scratch, file),
+    );
     assert.deepEqual(written.sort(), [
-      'projections/orders/package.json',
-      'projections/orders/src/index.ts',
-      'projections/orders/src/order-detail.ts',
-      'projections/orders/src/queries.ts',
-      'projections/orders/test/projection.unit.spec.ts',
-      'projections/orders/tsconfig.json',
-      'services/contexts/orders/package.json',
-      'services/contexts/orders/src/commands.ts',
-      'services/contexts/orders/src/context.ts',
-      'services/contexts/orders/src/decider.ts',
-      'services/contexts/orders/src/events.ts',
-      'services/contexts/orders/src/index.ts',
-      'services/contexts/orders/test/decider.unit.spec.ts',
-      'services/contexts/orders/tsconfig.json',
+      'services/contexts/orders/projections/package.json',
+      'services/contexts/orders/projections/src/index.ts',
+      'services/contexts/orders/projections/src/order-detail.ts',
+      'services/contexts/orders/projections/src/queries.ts',
+      'services/contexts/orders/projections/test/projection.unit.spec.ts',
+      'services/contexts/orders/projections/tsconfig.json',
+      'services/contexts/orders/domain/package.json',
+      'services/contexts/orders/domain/src/commands.ts',
+      'services/contexts/orders/domain/src/context.ts',
+      'services/contexts/orders/domain/src/decider.ts',
+      'services/contexts/orders/domain/src/events.ts',
+      'services/contexts/orders/domain/src/index.ts',
+      'services/contexts/orders/domain/test/decider.unit.spec.ts',
+      'services/contexts/orders/domain/tsconfig.json',
       'tidemark.config.js',
     ]);
     assert.match(
@@ -363,19 +361,18 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
   });
 
   test('both packages build with the strict tsconfig, their tests pass, Biome and the layering rules agree', () => {
-    linkPackage('services/contexts/orders');
-    linkPackage('projections/orders');
-    for (const dir of ['services/contexts/orders', 'projections/orders']) {
+    linkPackage('services/contexts/orders/domain');
+    linkPackage('services/contexts/orders/projections');
+    for (const dir of ['services/contexts/orders/domain', 'services/contexts/orders/projections']) {
       const built = tsc(dir);
       assert.equal(built.status, 0, built.output);
     }
-    passTests('services/contexts/orders');
-    passTests('projections/orders');
+    passTests('services/contexts/orders/domain');
+    passTests('services/contexts/orders/projections');
     const biome = run(process.execPath, [
       join(REPO, 'node_modules/@biomejs/biome/bin/biome'),
       'check',
       'services',
-      'projections',
       'tidemark.config.js',
     ]);
     assert.equal(biome.status, 0, biome.output);
@@ -388,10 +385,10 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       .map((match) => match[1] ?? '')
       .find((text) => text.includes('describeProjectionContract'));
     assert.ok(block, 'the guide shows the store check');
-    const file = at('projections/orders/test/stores.int.spec.ts');
+    const file = at('services/contexts/orders/projections/test/stores.int.spec.ts');
     writeFileSync(file, block);
     // The devDependencies the guide says to add.
-    const manifestFile = at('projections/orders/package.json');
+    const manifestFile = at('services/contexts/orders/projections/package.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
       devDependencies?: Record<string, string>;
     };
@@ -402,9 +399,9 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       '@tidemark/stack': '0.1.0',
     };
     writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-    const built = tsc('projections/orders');
+    const built = tsc('services/contexts/orders/projections');
     assert.equal(built.status, 0, built.output);
-    const compiled = at('projections/orders/dist/test/stores.int.spec.js');
+    const compiled = at('services/contexts/orders/projections/dist/test/stores.int.spec.js');
     const result = run(process.execPath, ['--test', compiled]);
     assert.equal(result.status, 0, result.output);
     assert.match(result.output, /^# pass 3$/m);
@@ -419,7 +416,7 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
     const { endpoints } = up;
     const command = guideCurl((request) => request.method === 'POST');
     // The guide sends the example that `tidemark up` prints.
-    const { ordersExample } = require(at('projections/orders')) as {
+    const { ordersExample } = require(at('services/contexts/orders/projections')) as {
       ordersExample: { command: unknown };
     };
     assert.deepEqual(JSON.parse(command.body ?? ''), ordersExample.command);
@@ -479,14 +476,14 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       assert.equal(result.status, 0, result.output);
       assert.doesNotMatch(result.output, /By hand:/);
     }
-    const built = tsc('projections/orders');
+    const built = tsc('services/contexts/orders/projections');
     assert.equal(built.status, 0, built.output);
-    passTests('projections/orders');
-    assert.equal(specFiles(at('projections/orders/dist/test')).length, 5);
+    passTests('services/contexts/orders/projections');
+    assert.equal(specFiles(at('services/contexts/orders/projections/dist/test')).length, 5);
     const biome = run(process.execPath, [
       join(REPO, 'node_modules/@biomejs/biome/bin/biome'),
       'check',
-      'projections',
+      'services/contexts/orders/projections',
     ]);
     assert.equal(biome.status, 0, biome.output);
   });

@@ -9,7 +9,7 @@ import { loadBuiltContext, planProjection } from '../scaffold/projection';
 import {
   CONTEXTS_DIR,
   formatWithBiome,
-  PROJECTIONS_DIR,
+  projectionsDir,
   sdkVersions,
   shown,
   workspaceGlobs,
@@ -24,15 +24,17 @@ Usage:
   tidemark new projection <context> <name> --store <store> [--dir <root>]
 
 Subcommands:
-  context <name>         Write services/contexts/<name>, the package <scope>/<name> (commands, events, a
-                         decider with its rules, the context definition and a Given/When/Then test), and
-                         projections/<name>, the package <scope>/<name>-projections (a Postgres view, its read
+  context <name>         Write the context's folder services/contexts/<name>: domain/, the package
+                         <scope>/<name> (commands, events, a decider with its rules, the context definition
+                         and a Given/When/Then test), and projections/, the package
+                         <scope>/<name>-projections (a Postgres view, its read
                          route GET /v1/<name>/:id, the projection set, an example and a Given/Then test). Then
                          host the context in <root>/tidemark.config.js: above its line
                          "${CONTEXT_MARKER}", or in a new module hosting only it.
                          Refused when either folder exists.
   projection <context> <name>
-                         Add projection <name> in store --store to projections/<context>: src/<name>.ts, its
+                         Add projection <name> in store --store to services/contexts/<context>/projections:
+                         src/<name>.ts, its
                          test, its place in the package's projection set, and a read route: postgres and
                          memcached GET /v1/<context>/:id/<name> (one document per aggregate; a memcached view
                          caches the package's first Postgres view and falls back to it), redis
@@ -40,8 +42,8 @@ Subcommands:
                          GET /v1/<name> (a search). Reads the built packages: build them first.
 
 Options:
-  --dir <root>           The repository root: its package.json's workspaces include services/contexts/* and
-                         projections/* (default: the current directory)
+  --dir <root>           The repository root: its package.json's workspaces include services/contexts/*/*
+                         (default: the current directory)
   --scope <scope>        The npm scope of the new packages (default @tidemark)
   --aggregate <name>     The aggregate's name (default: the singular of the context name: orders -> order)
   --store <store>        ${STORE_KINDS.join(', ')}
@@ -220,7 +222,7 @@ async function newProjection(
     [...plan.files, ...plan.edits].map((file) => file.path),
     write,
   );
-  const dir = path.join(root, PROJECTIONS_DIR, context);
+  const dir = path.join(root, projectionsDir(context));
   const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
   const lines = [...plan.files, ...plan.edits].map((file) => `  ${shown(path.join(root, file.path), cwd)}`);
   write(

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { DeploymentAddition } from './edits';
 import type { ContextNames } from './names';
 import { renderTemplate } from './templates';
-import { CONTEXTS_DIR, PROJECTIONS_DIR, type SdkVersions } from './workspace';
+import { domainDir, projectionsDir as projectionsDirOf, type SdkVersions } from './workspace';
 
 /** A file to write: its path relative to the workspace root, and its text. */
 export interface PlannedFile {
@@ -55,8 +55,8 @@ function manifest(
 
 /** Everything `tidemark new context` writes for `names` (paths relative to the workspace root). */
 export function planContext(names: ContextNames, versions: SdkVersions): ContextPlan {
-  const contextDir = `${CONTEXTS_DIR}/${names.name}`;
-  const projectionsDir = `${PROJECTIONS_DIR}/${names.name}`;
+  const contextDir = domainDir(names.name);
+  const projectionsDir = projectionsDirOf(names.name);
   const values = contextValues(names);
   const upTo = (dir: string, file: string) => path.posix.relative(dir, file);
   const sdk = {

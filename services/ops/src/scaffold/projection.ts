@@ -28,7 +28,7 @@ import {
 } from './edits';
 import { camelCase, constantCase, type ProjectionNames } from './names';
 import { renderTemplate } from './templates';
-import { CONTEXTS_DIR, PROJECTIONS_DIR } from './workspace';
+import { domainDir, projectionsDir } from './workspace';
 
 type Exports = Record<string, unknown>;
 
@@ -91,9 +91,9 @@ function load(dir: string, what: string): Exports {
 
 /** Loads the built context package and projections package of context `name` under `root`. */
 export function loadBuiltContext(root: string, name: string): BuiltContext {
-  const contextDir = path.join(root, CONTEXTS_DIR, name);
-  const projectionsDir = path.join(root, PROJECTIONS_DIR, name);
-  for (const dir of [contextDir, projectionsDir]) {
+  const contextDir = path.join(root, domainDir(name));
+  const readDir = path.join(root, projectionsDir(name));
+  for (const dir of [contextDir, readDir]) {
     if (!existsSync(path.join(dir, 'package.json'))) {
       throw new UsageError(
         `${dir} is not a package: tidemark new projection adds to a context made by tidemark new context`,
@@ -107,7 +107,7 @@ export function loadBuiltContext(root: string, name: string): BuiltContext {
   const contextEntry = Object.entries(contextModule).find(([, value]) => isContext(value, name));
   if (!contextEntry) throw new Error(`${contextDir} exports no context definition named '${name}'`);
   const [contextExport, context] = contextEntry as [string, ContextDefinition];
-  const exports = load(projectionsDir, `the ${name} projections package`);
+  const exports = load(readDir, `the ${name} projections package`);
   const projections = new Map<string, ProjectionDefinition>();
   for (const [key, value] of Object.entries(exports)) if (isProjection(value)) projections.set(key, value);
   const set = Object.values(exports).find(
@@ -205,7 +205,7 @@ type Kind = 'activity' | 'daily' | 'cache' | 'search';
 
 /** Refuses a projection whose files, name, query name or route the package has already. */
 function checkFree(root: string, built: BuiltContext, names: ProjectionNames, route: string): void {
-  const dir = `${PROJECTIONS_DIR}/${built.name}`;
+  const dir = projectionsDir(built.name);
   const { projection, camel } = names;
   for (const file of [`src/${projection}.ts`, `test/${projection}.unit.spec.ts`]) {
     if (existsSync(path.join(root, dir, file))) throw new UsageError(`${dir}/${file} exists already`);
@@ -326,7 +326,7 @@ export function planProjection(
   names: ProjectionNames,
   store: StoreKind,
 ): ProjectionPlan {
-  const dir = `${PROJECTIONS_DIR}/${built.name}`;
+  const dir = projectionsDir(built.name);
   const { projection } = names;
   const notes: string[] = [];
   const fallback = store === 'memcached' ? findFallback(built, path.join(root, dir)) : undefined;

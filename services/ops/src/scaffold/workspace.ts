@@ -7,9 +7,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../cli/usage-error';
 
-/** The workspace folders generated packages go into. */
+/** Where a context's packages go: all of them in one folder, services/contexts/<name>. */
 export const CONTEXTS_DIR = 'services/contexts';
-export const PROJECTIONS_DIR = 'projections';
+/** The workspace glob that covers them. */
+export const CONTEXTS_GLOB = `${CONTEXTS_DIR}/*/*`;
+/** A context's domain package (commands, events, decider). */
+export const domainDir = (context: string) => `${CONTEXTS_DIR}/${context}/domain`;
+/** A context's read package (projections and queries). */
+export const projectionsDir = (context: string) => `${CONTEXTS_DIR}/${context}/projections`;
 
 interface Manifest {
   name?: string;
@@ -32,10 +37,9 @@ export function workspaceGlobs(root: string): string[] {
   }
   const { workspaces } = readManifest(file);
   const globs = Array.isArray(workspaces) ? workspaces : (workspaces?.packages ?? []);
-  const missing = [`${CONTEXTS_DIR}/*`, `${PROJECTIONS_DIR}/*`].filter((glob) => !globs.includes(glob));
-  if (missing.length > 0) {
+  if (!globs.includes(CONTEXTS_GLOB)) {
     throw new UsageError(
-      `the workspaces of ${file} do not include ${missing.join(' and ')}: run this at the root of a Tidemark repository (or give --dir <root>)`,
+      `the workspaces of ${file} do not include ${CONTEXTS_GLOB}: run this at the root of a Tidemark repository (or give --dir <root>)`,
     );
   }
   return globs;

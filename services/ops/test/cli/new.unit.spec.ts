@@ -2,15 +2,10 @@
  * `tidemark new`, its pure parts: which names it accepts and what it derives from them (singular aggregate,
  * identifiers, query names), the files it plans for a context (paths, package manifests, tsconfig paths, no
  * placeholder left), and its edits of a team's files: a context added to a deployment module at its marker line
- * (or not, without one), a projection and its imports added to a package. Also the command line's refusals:
- * a bad name, a folder that exists, a directory that is not a workspace root (exit code 2).
+ * (or not, without one), a projection and its imports added to a package. (The command line: new.int.spec.ts.)
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { UsageError } from '../../src/cli/usage-error';
 import { newDeploymentModule, planContext } from '../../src/scaffold/context';
 import {
@@ -29,10 +24,6 @@ import {
   singular,
 } from '../../src/scaffold/names';
 import { render } from '../../src/scaffold/templates';
-
-const CLI = resolve(__dirname, '../../../bin/tidemark.js');
-const cli = (args: string[], cwd?: string) =>
-  spawnSync(process.execPath, [CLI, 'new', ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
 
 const VERSIONS = { sdk: '0.1.0', schemas: '0.1.0', zod: '^4.6.7' };
 
@@ -117,26 +108,26 @@ describe('the planned context', () => {
 
   test('the file tree of both packages', () => {
     assert.deepEqual(plan.files.map((planned) => planned.path).sort(), [
-      'projections/gift-cards/package.json',
-      'projections/gift-cards/src/gift-card-detail.ts',
-      'projections/gift-cards/src/index.ts',
-      'projections/gift-cards/src/queries.ts',
-      'projections/gift-cards/test/projection.unit.spec.ts',
-      'projections/gift-cards/tsconfig.json',
-      'services/contexts/gift-cards/package.json',
-      'services/contexts/gift-cards/src/commands.ts',
-      'services/contexts/gift-cards/src/context.ts',
-      'services/contexts/gift-cards/src/decider.ts',
-      'services/contexts/gift-cards/src/events.ts',
-      'services/contexts/gift-cards/src/index.ts',
-      'services/contexts/gift-cards/test/decider.unit.spec.ts',
-      'services/contexts/gift-cards/tsconfig.json',
+      'services/contexts/gift-cards/projections/package.json',
+      'services/contexts/gift-cards/projections/src/gift-card-detail.ts',
+      'services/contexts/gift-cards/projections/src/index.ts',
+      'services/contexts/gift-cards/projections/src/queries.ts',
+      'services/contexts/gift-cards/projections/test/projection.unit.spec.ts',
+      'services/contexts/gift-cards/projections/tsconfig.json',
+      'services/contexts/gift-cards/domain/package.json',
+      'services/contexts/gift-cards/domain/src/commands.ts',
+      'services/contexts/gift-cards/domain/src/context.ts',
+      'services/contexts/gift-cards/domain/src/decider.ts',
+      'services/contexts/gift-cards/domain/src/events.ts',
+      'services/contexts/gift-cards/domain/src/index.ts',
+      'services/contexts/gift-cards/domain/test/decider.unit.spec.ts',
+      'services/contexts/gift-cards/domain/tsconfig.json',
     ]);
     for (const planned of plan.files) assert.doesNotMatch(planned.content, /\{\{|\}\}/, planned.path);
   });
 
   test('manifests: names, the SDK dependencies (sorted), the repository test runner; tsconfig paths', () => {
-    const context = JSON.parse(file('services/contexts/gift-cards/package.json'));
+    const context = JSON.parse(file('services/contexts/gift-cards/domain/package.json'));
     assert.equal(context.name, '@acme/gift-cards');
     assert.deepEqual(context.dependencies, {
       '@tidemark/schemas': '0.1.0',
@@ -144,7 +135,7 @@ describe('the planned context', () => {
       zod: '^4.6.7',
     });
     assert.equal(context.scripts.test, 'node ../../../scripts/run-tests.mjs --here');
-    const projections = JSON.parse(file('projections/gift-cards/package.json'));
+    const projections = JSON.parse(file('services/contexts/gift-cards/projections/package.json'));
     assert.equal(projections.name, '@acme/gift-cards-projections');
     assert.deepEqual(Object.keys(projections.dependencies), [
       '@acme/gift-cards',
@@ -154,28 +145,34 @@ describe('the planned context', () => {
     ]);
     assert.equal(projections.scripts.test, 'node ../../scripts/run-tests.mjs --here');
     assert.equal(
-      JSON.parse(file('services/contexts/gift-cards/tsconfig.json')).extends,
+      JSON.parse(file('services/contexts/gift-cards/domain/tsconfig.json')).extends,
       '../../../tsconfig.base.json',
     );
     assert.equal(
-      JSON.parse(file('projections/gift-cards/tsconfig.json')).extends,
+      JSON.parse(file('services/contexts/gift-cards/projections/tsconfig.json')).extends,
       '../../tsconfig.base.json',
     );
   });
 
   test('the sources use the derived names: types, codes, route, projection name', () => {
-    assert.match(file('services/contexts/gift-cards/src/decider.ts'), /case 'CreateGiftCard':/);
+    assert.match(file('services/contexts/gift-cards/domain/src/decider.ts'), /case 'CreateGiftCard':/);
     assert.match(
-      file('services/contexts/gift-cards/src/decider.ts'),
+      file('services/contexts/gift-cards/domain/src/decider.ts'),
       /GIFT_CARDS_NOT_FOUND = 'GIFT_CARDS_NOT_FOUND'/,
     );
     assert.match(
-      file('services/contexts/gift-cards/src/context.ts'),
+      file('services/contexts/gift-cards/domain/src/context.ts'),
       /export const giftCardsContext = defineContext/,
     );
-    assert.match(file('projections/gift-cards/src/queries.ts'), /path: '\/v1\/gift-cards\/:id'/);
-    assert.match(file('projections/gift-cards/src/gift-card-detail.ts'), /= 'gift-card-detail'/);
-    assert.match(file('projections/gift-cards/src/index.ts'), /aggregateId: 'gift-card-1'/);
+    assert.match(
+      file('services/contexts/gift-cards/projections/src/queries.ts'),
+      /path: '\/v1\/gift-cards\/:id'/,
+    );
+    assert.match(
+      file('services/contexts/gift-cards/projections/src/gift-card-detail.ts'),
+      /= 'gift-card-detail'/,
+    );
+    assert.match(file('services/contexts/gift-cards/projections/src/index.ts'), /aggregateId: 'gift-card-1'/);
   });
 });
 
@@ -271,59 +268,5 @@ module.exports = defineDeployment({
       () => render('{{a}} {{missing}}', { a: '1' }, 'x.ts'),
       /x\.ts: no value for \{\{missing\}\}/,
     );
-  });
-});
-
-describe('tidemark new on the command line', () => {
-  const root = mkdtempSync(join(tmpdir(), 'tidemark-new-unit-'));
-  after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(
-    join(root, 'package.json'),
-    JSON.stringify({ name: 'x', private: true, workspaces: ['services/contexts/*', 'projections/*'] }),
-  );
-  writeFileSync(join(root, 'tsconfig.base.json'), '{}');
-
-  test('--help documents both subcommands and every option', () => {
-    const help = cli(['--help']);
-    assert.equal(help.status, 0);
-    for (const text of [
-      'new context <name>',
-      'new projection <context> <name>',
-      '--dir',
-      '--scope',
-      '--aggregate',
-      '--store',
-    ]) {
-      assert.ok(help.stdout.includes(text), text);
-    }
-  });
-
-  test('a bad name, an unknown store or a missing subcommand is a usage error (exit code 2)', () => {
-    const bad = cli(['context', 'Gift_Cards', '--dir', root]);
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /lowercase letters, digits and single dashes/);
-    const store = cli(['projection', 'orders', 'order-x', '--store', 'mongodb', '--dir', root]);
-    assert.equal(store.status, 2);
-    assert.match(store.stderr, /--store must be one of postgres, redis, memcached, elasticsearch/);
-    assert.equal(cli([]).status, 2);
-  });
-
-  test('a folder that exists is refused, and nothing is written', () => {
-    mkdirSync(join(root, 'projections', 'orders'), { recursive: true });
-    const taken = cli(['context', 'orders', '--dir', root]);
-    assert.equal(taken.status, 2);
-    assert.match(taken.stderr, /projections\/orders exists already/);
-    assert.equal(existsSync(join(root, 'services')), false);
-  });
-
-  test('a directory without a workspace package.json is not a place to generate into', () => {
-    const elsewhere = mkdtempSync(join(tmpdir(), 'tidemark-new-unit-'));
-    try {
-      const refused = cli(['context', 'orders'], elsewhere);
-      assert.equal(refused.status, 2);
-      assert.match(refused.stderr, /has no package\.json: run this at the root of your repository/);
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
   });
 });
