@@ -108,12 +108,6 @@ describe('the planned context', () => {
 
   test('the file tree of both packages', () => {
     assert.deepEqual(plan.files.map((planned) => planned.path).sort(), [
-      'services/contexts/gift-cards/projections/package.json',
-      'services/contexts/gift-cards/projections/src/gift-card-detail.ts',
-      'services/contexts/gift-cards/projections/src/index.ts',
-      'services/contexts/gift-cards/projections/src/queries.ts',
-      'services/contexts/gift-cards/projections/test/projection.unit.spec.ts',
-      'services/contexts/gift-cards/projections/tsconfig.json',
       'services/contexts/gift-cards/domain/package.json',
       'services/contexts/gift-cards/domain/src/commands.ts',
       'services/contexts/gift-cards/domain/src/context.ts',
@@ -122,6 +116,12 @@ describe('the planned context', () => {
       'services/contexts/gift-cards/domain/src/index.ts',
       'services/contexts/gift-cards/domain/test/decider.unit.spec.ts',
       'services/contexts/gift-cards/domain/tsconfig.json',
+      'services/contexts/gift-cards/projections/package.json',
+      'services/contexts/gift-cards/projections/src/gift-card-detail.ts',
+      'services/contexts/gift-cards/projections/src/index.ts',
+      'services/contexts/gift-cards/projections/src/queries.ts',
+      'services/contexts/gift-cards/projections/test/projection.unit.spec.ts',
+      'services/contexts/gift-cards/projections/tsconfig.json',
     ]);
     for (const planned of plan.files) assert.doesNotMatch(planned.content, /\{\{|\}\}/, planned.path);
   });
@@ -134,7 +134,7 @@ describe('the planned context', () => {
       '@tidemark/sdk': '0.1.0',
       zod: '^4.6.7',
     });
-    assert.equal(context.scripts.test, 'node ../../../scripts/run-tests.mjs --here');
+    assert.equal(context.scripts.test, 'node ../../../../scripts/run-tests.mjs --here');
     const projections = JSON.parse(file('services/contexts/gift-cards/projections/package.json'));
     assert.equal(projections.name, '@acme/gift-cards-projections');
     assert.deepEqual(Object.keys(projections.dependencies), [
@@ -143,14 +143,14 @@ describe('the planned context', () => {
       '@tidemark/sdk',
       'zod',
     ]);
-    assert.equal(projections.scripts.test, 'node ../../scripts/run-tests.mjs --here');
+    assert.equal(projections.scripts.test, 'node ../../../../scripts/run-tests.mjs --here');
     assert.equal(
       JSON.parse(file('services/contexts/gift-cards/domain/tsconfig.json')).extends,
-      '../../../tsconfig.base.json',
+      '../../../../tsconfig.base.json',
     );
     assert.equal(
       JSON.parse(file('services/contexts/gift-cards/projections/tsconfig.json')).extends,
-      '../../tsconfig.base.json',
+      '../../../../tsconfig.base.json',
     );
   });
 
