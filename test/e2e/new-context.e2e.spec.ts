@@ -334,12 +334,6 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       relative(scratch, file),
     );
     assert.deepEqual(written.sort(), [
-      'services/contexts/orders/projections/package.json',
-      'services/contexts/orders/projections/src/index.ts',
-      'services/contexts/orders/projections/src/order-detail.ts',
-      'services/contexts/orders/projections/src/queries.ts',
-      'services/contexts/orders/projections/test/projection.unit.spec.ts',
-      'services/contexts/orders/projections/tsconfig.json',
       'services/contexts/orders/domain/package.json',
       'services/contexts/orders/domain/src/commands.ts',
       'services/contexts/orders/domain/src/context.ts',
@@ -348,6 +342,12 @@ describe('docs/guide.md, step by step: a new context from nothing to a consisten
       'services/contexts/orders/domain/src/index.ts',
       'services/contexts/orders/domain/test/decider.unit.spec.ts',
       'services/contexts/orders/domain/tsconfig.json',
+      'services/contexts/orders/projections/package.json',
+      'services/contexts/orders/projections/src/index.ts',
+      'services/contexts/orders/projections/src/order-detail.ts',
+      'services/contexts/orders/projections/src/queries.ts',
+      'services/contexts/orders/projections/test/projection.unit.spec.ts',
+      'services/contexts/orders/projections/tsconfig.json',
       'tidemark.config.js',
     ]);
     assert.match(
