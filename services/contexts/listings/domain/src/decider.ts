@@ -3,7 +3,7 @@
  * listing can change; prices are positive integers in minor units. Payloads arrive validated by the command
  * registry; the price rule is checked again here because it is a business rule, not only a format.
  */
-import { BusinessRuleViolation, type Decider } from '@tidemark/sdk';
+import { BusinessRuleViolation, type Decider, unhandled } from '@tidemark/sdk';
 import type { ListingCommand } from './commands';
 import type { ListingEvent } from './events';
 import { ABSENT_LISTING, type ListingState } from './state';
@@ -114,7 +114,7 @@ function decide(command: ListingCommand, state: ListingState): ListingEvent[] {
       ];
     }
     default:
-      return unreachable(command);
+      return unhandled(command);
   }
 }
 
@@ -144,13 +144,8 @@ function evolve(state: ListingState, event: ListingEvent): ListingState {
     case 'ListingSold':
       return state.status === 'absent' ? state : { ...state, status: 'sold' };
     default:
-      return unreachable(event);
+      return unhandled(event);
   }
-}
-
-/** A compile-time check that every command and event type is handled; at run time, a type nobody registered. */
-function unreachable(value: never): never {
-  throw new Error(`unhandled listings message type '${(value as { type: string }).type}'`);
 }
 
 export const listingDecider: Decider<ListingCommand, ListingEvent, ListingState> = {

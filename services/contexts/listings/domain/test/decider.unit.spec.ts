@@ -316,7 +316,7 @@ describe('evolve', () => {
         listingDecider.decide(command as unknown as Parameters<typeof listingDecider.decide>[0], {
           status: 'absent',
         }),
-      /unhandled listings message type 'Nope'/,
+      /unhandled message type 'Nope'/,
     );
   });
 });

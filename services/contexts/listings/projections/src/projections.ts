@@ -315,12 +315,15 @@ export function listingDetailEffects(event: ListingEventEnvelope): SideEffect[] 
   ];
 }
 
-const base = (options: ListingProjectionOptions = {}) => ({
-  context: listingsContext,
-  version: options.version ?? 1,
-  failurePolicy: options.failurePolicy ?? ('stop' as FailurePolicy),
-  events: LISTING_EVENT_TYPES,
-});
+const base = (options: ListingProjectionOptions = {}) => {
+  const failurePolicy: FailurePolicy = options.failurePolicy ?? 'stop';
+  return {
+    context: listingsContext,
+    version: options.version ?? 1,
+    failurePolicy,
+    events: LISTING_EVENT_TYPES,
+  };
+};
 
 export function createListingDetailProjection(
   options?: ListingProjectionOptions,

@@ -5,7 +5,7 @@
  * (the aggregate id) must be a token every view store can key by; checked on opening, the one command that
  * can create a ticket.
  */
-import { BusinessRuleViolation, type Decider } from '@tidemark/sdk';
+import { BusinessRuleViolation, type Decider, unhandled } from '@tidemark/sdk';
 import type { TicketCommand } from './commands';
 import type { TicketEvent } from './events';
 import { ABSENT_TICKET, type TicketState } from './state';
@@ -129,17 +129,6 @@ function evolve(state: TicketState, event: TicketEvent): TicketState {
     default:
       return unhandled(event);
   }
-}
-
-/** A compile-time check that every command and event type is handled; at run time, a type nobody registered. */
-function unhandled(message: never): never {
-  throw new Error(`unhandled tickets message type '${typeOf(message)}'`);
-}
-
-function typeOf(message: unknown): string {
-  return typeof message === 'object' && message !== null && 'type' in message
-    ? String(message.type)
-    : typeof message;
 }
 
 export const ticketDecider: Decider<TicketCommand, TicketEvent, TicketState> = {

@@ -324,7 +324,7 @@ describe('evolve', () => {
     };
     assert.throws(
       () => erased.decider.decide(command, erased.decider.initialState()),
-      /unhandled tickets message type 'Nope'/,
+      /unhandled message type 'Nope'/,
     );
   });
 });

@@ -3,11 +3,11 @@
  * partitions (Redis) and a small summary card (memcached). Pure: each is a fold of the tickets events, no I/O.
  */
 import type { FailurePolicy, ProjectionDefinition } from '@tidemark/sdk';
-import { defineProjection } from '@tidemark/sdk';
+import { defineProjection, unhandled } from '@tidemark/sdk';
 import type { Priority } from '@tidemark/tickets';
 import { PRIORITIES, ticketsContext } from '@tidemark/tickets';
 import type { TicketEventEnvelope, WorkloadEventEnvelope } from './events';
-import { TICKET_EVENT_TYPES, unhandledEvent, WORKLOAD_EVENT_TYPES } from './events';
+import { TICKET_EVENT_TYPES, WORKLOAD_EVENT_TYPES } from './events';
 
 export const TICKET_DETAIL_PROJECTION = 'ticket-detail';
 export const AGENT_WORKLOAD_PROJECTION = 'agent-workload';
@@ -183,7 +183,7 @@ export function applyTicketDetail(
         lastReopenReason: event.payload.reason,
       };
     default:
-      return unhandledEvent(event);
+      return unhandled(event);
   }
 }
 
@@ -225,7 +225,7 @@ export function applyTicketSummary(
     case 'TicketReopened':
       return { ...current, version, status: 'open', assigneeId: event.payload.agentId };
     default:
-      return unhandledEvent(event);
+      return unhandled(event);
   }
 }
 
@@ -248,7 +248,7 @@ export function agentWorkloadKeys(event: WorkloadEventEnvelope): string[] {
     case 'TicketReopened':
       return [event.payload.agentId];
     default:
-      return unhandledEvent(event);
+      return unhandled(event);
   }
 }
 
@@ -288,7 +288,7 @@ export function applyAgentWorkload(
     case 'TicketReopened':
       return event.payload.agentId === key ? moveTicket(workload, event.payload.priority, 1, -1) : workload;
     default:
-      return unhandledEvent(event);
+      return unhandled(event);
   }
 }
 

@@ -5,11 +5,11 @@
  * rebuild a detail from, and two folds kept equal by a property test check each other.
  */
 import type { ProjectionDefinition, SearchMappings } from '@tidemark/sdk';
-import { date, defineProjection, integer, keyword, long, text } from '@tidemark/sdk';
+import { date, defineProjection, integer, keyword, long, text, unhandled } from '@tidemark/sdk';
 import type { Priority } from '@tidemark/tickets';
 import { ticketsContext } from '@tidemark/tickets';
 import type { TicketEventEnvelope } from './events';
-import { TICKET_EVENT_TYPES, unhandledEvent } from './events';
+import { TICKET_EVENT_TYPES } from './events';
 import type { TicketDetail, TicketProjectionOptions, TicketViewStatus } from './projections';
 import { alreadyApplied } from './projections';
 
@@ -147,7 +147,7 @@ export function applyTicketSearch(
         resolvedAt: null,
       };
     default:
-      return unhandledEvent(event);
+      return unhandled(event);
   }
 }
 
