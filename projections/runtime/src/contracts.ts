@@ -103,6 +103,21 @@ export interface WatermarkUpdate {
   offset: number;
 }
 
+/** The watermark update of a projection version's partition. */
+export function watermarkUpdate(
+  projection: { context: string; name: string; version: number },
+  partition: number,
+  offset: number,
+): WatermarkUpdate {
+  return {
+    context: projection.context,
+    projection: projection.name,
+    version: projection.version,
+    partition,
+    offset,
+  };
+}
+
 /**
  * The channel on which projectors announce new watermarks and query APIs listen. It only wakes readers: the
  * store's checkpoints stay the authority, and a listener that (re)connects reloads them.

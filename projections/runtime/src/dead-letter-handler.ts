@@ -7,6 +7,7 @@ import type { PartitionReader } from '@tidemark/kafka';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ProjectionDefinition, ProjectionDocument, WatermarkBus } from './contracts';
+import { watermarkUpdate } from './contracts';
 import type { DeadLetterRecord, ReplayResultRecord } from './dead-letters';
 import { readDeadLetterPartition } from './dead-letters';
 import type { EventDecoder } from './event-decoder';
@@ -142,15 +143,7 @@ export class DeadLetterHandler<D extends ProjectionDocument> {
     // A reader waiting on this partition should re-read the replayed documents.
     if (result.writes.length > 0) {
       await this.options.bus
-        .publish([
-          {
-            context: this.definition.context,
-            projection: this.definition.name,
-            version: this.definition.version,
-            partition,
-            offset: state.checkpoint,
-          },
-        ])
+        .publish([watermarkUpdate(this.definition, partition, state.checkpoint)])
         .catch(() => undefined);
     }
     this.logger.info(

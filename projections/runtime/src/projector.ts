@@ -29,7 +29,7 @@ import type {
   Sink,
   WatermarkBus,
 } from './contracts';
-import { projectionGroupId } from './contracts';
+import { projectionGroupId, watermarkUpdate } from './contracts';
 import { DeadLetterHandler } from './dead-letter-handler';
 import { deadLetterTopic, ensureDeadLetterTopic, ParkedState } from './dead-letters';
 import { EventDecoder, typeHeader } from './event-decoder';
@@ -594,15 +594,7 @@ export class Projector<D extends ProjectionDocument = ProjectionDocument> {
     }
     if (advanced && !this.sink.publishesWatermark) {
       await this.options.bus
-        .publish([
-          {
-            context: this.definition.context,
-            projection: this.definition.name,
-            version: this.definition.version,
-            partition,
-            offset: reached,
-          },
-        ])
+        .publish([watermarkUpdate(this.definition, partition, reached)])
         .catch((error: unknown) =>
           // The bus only wakes readers; the sink's checkpoint is what they reload.
           this.logger.warn({ err: error, partition }, 'watermark publish failed'),

@@ -315,9 +315,6 @@ function docs(spec: QueryDocs): QueryDocs {
   };
 }
 
-/** What a document query answers. */
-export type DocumentResult<Q> = Q extends DocumentQuery<infer D> ? D : never;
-
 /** What a search query answers. */
 export interface SearchResult<D, H extends string> {
   total: number;

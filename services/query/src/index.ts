@@ -21,7 +21,7 @@ export type { ElasticsearchSearchViewOptions, SearchView } from './search/search
 export { createElasticsearchSearchView } from './search/search-view';
 export type { ShadowOptions, ShadowOutcome, ShadowProbe, ShadowReadsDeps, ShadowSnapshot } from './shadow';
 export { ShadowReads } from './shadow';
-export { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED } from './tokens';
+export { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED } from './tokens';
 export { ContextViews, viewsOf } from './views';
 export type {
   TrackedRoute,

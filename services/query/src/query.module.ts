@@ -10,7 +10,7 @@ import { QueryMetrics } from './metrics';
 import { OpenApiDocument } from './openapi';
 import type { QueryOptions } from './options';
 import { resolveOptions } from './options';
-import { QUERY_LOGGER, QUERY_OPTIONS, QUERY_OPTIONS_RESOLVED } from './tokens';
+import { QUERY_LOGGER, QUERY_OPTIONS_RESOLVED } from './tokens';
 
 /**
  * The query API: the contexts' read routes (from their query definitions) with read-your-writes. The routes are
@@ -25,7 +25,6 @@ export class QueryModule {
       module: QueryModule,
       controllers: [queryRoutesController(queries), SystemController],
       providers: [
-        { provide: QUERY_OPTIONS, useValue: options },
         { provide: QUERY_OPTIONS_RESOLVED, useValue: resolved },
         { provide: QUERY_LOGGER, useFactory: () => options.logger ?? createQueryLogger() },
         { provide: QueryMetrics, useFactory: () => new QueryMetrics() },
