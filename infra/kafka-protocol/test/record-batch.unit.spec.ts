@@ -22,7 +22,7 @@ import {
   validateClientBatch,
   writeVarlong,
 } from '../src/record-batch';
-import { makeBatch } from './record-batches';
+import { makeBatch } from '../src/testing';
 
 function expectKafkaError(fn: () => void, code: number): void {
   assert.throws(fn, (err: unknown) => err instanceof KafkaError && err.code === code);

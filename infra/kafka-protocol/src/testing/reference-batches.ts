@@ -1,4 +1,4 @@
-/** Record batches for the codec tests, encoded by kafkajs's own producer encoder (the reference bytes). */
+/** Record batches encoded by kafkajs's own producer encoder (the reference bytes of the codec tests). */
 import Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 
 import { RecordBatch } from 'kafkajs/src/protocol/recordBatch/v0';
