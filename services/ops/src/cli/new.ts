@@ -15,7 +15,7 @@ import {
   workspaceGlobs,
   workspacePackageNames,
 } from '../scaffold/workspace';
-import { UsageError } from './usage-error';
+import { parseOrUsage, UsageError } from './usage-error';
 
 const HELP = `tidemark new: generate a context, or a projection of one, to start your own from
 
@@ -64,13 +64,7 @@ export interface NewCommandOptions {
 export async function runNew(argv: string[], options: NewCommandOptions = {}): Promise<void> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   const cwd = options.cwd ?? process.cwd();
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(parse, argv, HELP);
   if (values.help) {
     write(HELP);
     return;

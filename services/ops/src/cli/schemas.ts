@@ -10,7 +10,7 @@ import {
 } from '@tidemark/schemas';
 import { loadSchemaSamples } from '@tidemark/sdk';
 import { deploymentOf } from '../config/deployment-settings';
-import { UsageError } from './usage-error';
+import { parseOrUsage, UsageError } from './usage-error';
 
 const HELP = `tidemark schemas: check and export the event and command schemas of the deployment module's contexts
 
@@ -55,13 +55,7 @@ export interface SchemasCliOptions {
  */
 export async function runSchemas(argv: string[], options: SchemasCliOptions = {}): Promise<void> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(parse, argv, HELP);
   if (values.help) {
     write(HELP);
     return;
